@@ -230,7 +230,7 @@ try:
         if step == 0 or (step + 1) % max(1, steps // 10) == 0:
             took = (time.time() - start) / (step + 1)
             print(f'step {step + 1:4d} / {steps} | loss {sum(losses[-100:]) / len(losses[-100:]):.4f} '
-                  f'| {1000 * took:.1f} ms/step | {took * (steps - step - 1):.0f} s left')
+                  f'| {1000 * took:.1f} ms/step | {took * (steps - step - 1):.0f} s left', flush=True)
 except KeyboardInterrupt:
     print(f'\ninterrupted after {len(losses)} steps: validating, saving and sampling what was learned so far')
 val_losses = [loss.data for doc in val_docs for loss in doc_losses(doc)]  # on documents never trained on
