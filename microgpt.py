@@ -233,9 +233,9 @@ try:
                   f'| {1000 * took:.1f} ms/step | {took * (steps - step - 1):.0f} s left', flush=True)
 except KeyboardInterrupt:
     print(f'\ninterrupted after {len(losses)} steps: validating, saving and sampling what was learned so far')
-val_losses = [loss.data for doc in val_docs for loss in doc_losses(doc)]  # on documents never trained on
-val = f'val loss {sum(val_losses) / len(val_losses):.4f}' if val_losses else 'no val loss: too few documents'
-print(f'{val} | {len(losses)} steps, {time.time() - start:.1f} s in all')
+val_losses = [loss.data for doc in val_docs for loss in doc_losses(doc)] if steps or cfg['load'] else []
+val = f'val loss {sum(val_losses) / len(val_losses):.4f} | ' if val_losses else ''  # per token, on unseen documents
+print(f'{val}{len(losses)} steps, {time.time() - start:.1f} s in all')
 
 if cfg['save']:  # write a new file, then rename it over the old one: a crash never leaves half a model behind
     fd, tmp = tempfile.mkstemp(dir=save_dir, suffix='.tmp')

@@ -30,7 +30,9 @@ class TestRuns(unittest.TestCase):
         self.assertEqual(result.stderr, '')
 
     def test_training_lowers_the_validation_loss(self):
-        before = val_loss(run('--input', SMALL, '--steps', 0, '--samples', 0)[1])
+        untrained = model()
+        token_losses = [loss.data for doc in untrained['val_docs'] for loss in untrained['doc_losses'](doc)]
+        before = sum(token_losses) / len(token_losses)
         after = val_loss(run('--input', SMALL, '--steps', 300, '--samples', 0)[1])
         self.assertAlmostEqual(before, math.log(27), delta=0.15)  # untrained: about uniform over the tokens
         self.assertLess(after, before - 0.5)
@@ -63,7 +65,7 @@ class TestRuns(unittest.TestCase):
         result = cli('--input', path, '--steps', 5, '--samples', 2)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn('documents: 1 train, 0 val', result.stdout)
-        self.assertIn('no val loss', result.stdout)
+        self.assertRegex(result.stdout, r'\n5 steps, \d+\.\d s in all\n')  # no val loss, but the time
 
     def test_byte_order_mark_carriage_returns_and_blank_lines_are_not_data(self):
         path = os.path.join(TMP, 'windows.txt')
@@ -91,6 +93,12 @@ class TestRuns(unittest.TestCase):
                      '--steps', 1, '--samples', 0)
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn('step    1 / 1', result.stdout)
+
+
+    def test_steps_0_samples_0_sets_up_and_stops(self):
+        ns, out = run('--steps', 0, '--samples', 0)  # the full dataset: no validation pass to wait for
+        self.assertEqual(out.splitlines()[-1], '0 steps, 0.0 s in all')
+        self.assertEqual(len(ns['params']), 4192)
 
 
 class TestSaveAndLoad(unittest.TestCase):
