@@ -155,9 +155,11 @@ class TestInterrupt(unittest.TestCase):
         proc = subprocess.Popen([sys.executable, SCRIPT, '--input', SMALL, '--steps', '1000000', '--samples', '3',
                                  '--save', 'm.json'], cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
-        first = proc.stdout.readline()
-        while not first.startswith('step'):  # wait until training has begun
-            first = proc.stdout.readline()
+        for line in proc.stdout:  # wait until training has begun
+            if line.startswith('step'):
+                break
+        else:
+            self.fail(f'training never began: {proc.communicate()[1]}')
         time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=120)
