@@ -1,7 +1,7 @@
 """microgpt: the whole algorithm of a GPT language model in one file of plain Python, with no dependencies.
 It reads a list of names, learns to spell names like them, and makes up new ones.
 Run `python microgpt.py` (add --help to see the knobs), or paste the whole file into one notebook cell."""
-import argparse, json, math, operator, os, random, sys, tempfile, time
+import argparse, json, math, operator, os, random, sys, time
 
 # Configuration: each knob, its default and what it means; each is a flag too (--n-embd 32). In a notebook, edit here.
 HERE = os.path.dirname(os.path.abspath(__file__)) if '__file__' in globals() else ''  # a notebook cell has no file
@@ -238,8 +238,8 @@ val = f'val loss {sum(val_losses) / len(val_losses):.4f} | ' if val_losses else 
 print(f'{val}{len(losses)} steps, {time.time() - start:.1f} s in all')
 
 if cfg['save']:  # write a new file, then rename it over the old one: a crash never leaves half a model behind
-    fd, tmp = tempfile.mkstemp(dir=save_dir, suffix='.tmp')
-    with os.fdopen(fd, 'w') as f:
+    tmp = f"{cfg['save']}.{os.getpid()}.tmp"  # a new name: mode 'x' refuses to overwrite any file
+    with open(tmp, 'x') as f:
         json.dump({'config': {k: cfg[k] for k in SIZES}, 'chars': chars,
                    'state_dict': {k: [[p.data for p in row] for row in mat] for k, mat in state_dict.items()}}, f)
     os.replace(tmp, cfg['save'])
