@@ -152,9 +152,14 @@ class TestSaveAndLoad(unittest.TestCase):
 class TestInterrupt(unittest.TestCase):
     def test_ctrl_c_stops_training_but_still_validates_saves_and_samples(self):
         folder = tempfile.mkdtemp(dir=TMP)
+        # A background job inherits SIGINT as ignored, and then Python installs no Ctrl-C handler: restore it
         proc = subprocess.Popen([sys.executable, SCRIPT, '--input', SMALL, '--steps', '1000000', '--samples', '3',
                                  '--save', 'm.json'], cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
+                                text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        def stop():  # whatever happens in this test, leave no training run behind
+            proc.kill()
+            proc.communicate()
+        self.addCleanup(stop)
         for line in proc.stdout:  # wait until training has begun
             if line.startswith('step'):
                 break
