@@ -37,3 +37,10 @@ def mean_loss(ns, doc):
     """The model's mean cross-entropy on one document, as a Value (the training loss)."""
     token_losses = ns['doc_losses'](doc)
     return ns['vsum'](token_losses) / len(token_losses)
+
+
+def all_logits(ns, doc):
+    """The logits at every position of [BOS] + doc, as plain floats, through a fresh KV cache."""
+    keys, values = [[] for _ in range(ns['n_layer'])], [[] for _ in range(ns['n_layer'])]
+    tokens = [ns['BOS']] + ns['encode'](doc)
+    return [[z.data for z in ns['gpt'](token, pos, keys, values)] for pos, token in enumerate(tokens)]

@@ -1,6 +1,6 @@
 """The model, as a whole: its gradient, its parts' invariants, the tokenizer and Adam."""
 import math, random, unittest
-from tests.helpers import model, mean_loss
+from tests.helpers import all_logits, mean_loss, model
 
 H, TOL = 1e-6, 1e-7  # finite-difference step, and how close the analytic gradient must be
 
@@ -83,12 +83,8 @@ class TestParts(unittest.TestCase):
         self.assertAlmostEqual(mean_loss(ns, 'olivia').data, math.log(ns['vocab_size']), delta=0.15)
 
     def test_attention_is_causal(self):
-        ns = self.ns  # the logits at a position never depend on tokens that come after it
-        def all_logits(doc):
-            keys, values = [[] for _ in range(ns['n_layer'])], [[] for _ in range(ns['n_layer'])]
-            tokens = [ns['BOS']] + ns['encode'](doc)
-            return [[z.data for z in ns['gpt'](t, pos, keys, values)] for pos, t in enumerate(tokens)]
-        a, b = all_logits('anna'), all_logits('anne')
+        # the logits at a position never depend on tokens that come after it
+        a, b = all_logits(self.ns, 'anna'), all_logits(self.ns, 'anne')
         self.assertEqual(a[:4], b[:4])
         self.assertNotEqual(a[4], b[4])
 

@@ -1,6 +1,6 @@
 """Parity with PyTorch in float64: the same weights give the same logits, loss, gradients and Adam step."""
 import math, unittest
-from tests.helpers import model, mean_loss
+from tests.helpers import all_logits, mean_loss, model
 
 try:
     import torch
@@ -43,9 +43,7 @@ class TestPyTorchParity(unittest.TestCase):
         self.assertEqual(len(inputs), 10)
         # logits at every position, microgpt one position at a time through its KV cache
         logits = self.torch_logits(inputs)
-        keys, values = [[] for _ in range(ns['n_layer'])], [[] for _ in range(ns['n_layer'])]
-        for pos, token in enumerate(self.tokens[:-1]):
-            ours = [z.data for z in ns['gpt'](token, pos, keys, values)]
+        for pos, ours in enumerate(all_logits(ns, self.doc)):
             self.assertLess(max(abs(a - b) for a, b in zip(ours, logits[pos].tolist())), TOL, f'position {pos}')
         # the loss, and the gradient of every parameter
         loss = mean_loss(ns, self.doc)
