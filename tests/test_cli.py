@@ -193,7 +193,7 @@ class TestBadInput(unittest.TestCase):
 
     def assertCleanError(self, args, *phrases):
         result = cli(*args)
-        self.assertEqual(result.returncode, 1 if '--help' not in phrases else 2, result.stderr)
+        self.assertEqual(result.returncode, 1, result.stderr)
         err = result.stderr.strip()
         self.assertEqual(len(err.splitlines()), 1, err)  # one line, no traceback
         self.assertTrue(err.startswith('microgpt: error: '), err)
