@@ -1,5 +1,5 @@
 """Shared helpers: run microgpt.py the two ways people do, in this process (like runpy) or as a command."""
-import contextlib, io, os, runpy, subprocess, sys, tempfile
+import contextlib, io, os, re, runpy, subprocess, sys, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, 'microgpt.py')
@@ -44,3 +44,13 @@ def all_logits(ns, doc):
     keys, values = [[] for _ in range(ns['n_layer'])], [[] for _ in range(ns['n_layer'])]
     tokens = [ns['BOS']] + ns['encode'](doc)
     return [[z.data for z in ns['gpt'](token, pos, keys, values)] for pos, token in enumerate(tokens)]
+
+
+def samples(output):
+    """The sampled names in microgpt's output, with their marks."""
+    return re.findall(r'^sample +\d+: (.*)$', output, re.M)
+
+
+def val_loss(output):
+    """The val loss that microgpt printed."""
+    return float(re.search(r'^val loss (\d+\.\d+)', output, re.M).group(1))

@@ -1,6 +1,6 @@
 """microgpt.py pasted into one notebook cell: one namespace, no __file__, and a Jupyter kernel's own argv."""
-import contextlib, io, os, re, shutil, sys, tempfile, unittest
-from tests.helpers import NAMES, SCRIPT
+import contextlib, io, os, shutil, sys, tempfile, unittest
+from tests.helpers import NAMES, SCRIPT, samples
 
 
 class TestNotebookCell(unittest.TestCase):
@@ -29,7 +29,7 @@ class TestNotebookCell(unittest.TestCase):
         self.assertIn('documents: 31533 train, 500 val', output)
         self.assertRegex(output, r'step +60 / 60 \| loss \d\.\d{4}')
         self.assertRegex(output, r'\nval loss \d\.\d{4} \| 60 steps')
-        self.assertEqual(len(re.findall(r'^sample +\d+: ', output, re.M)), 4)
+        self.assertEqual(len(samples(output)), 4)
 
 
 if __name__ == '__main__':
