@@ -1,260 +1,260 @@
-"""microgpt: the whole algorithm of a GPT language model in one file of plain Python, with no dependencies.
-It reads a list of names, learns to spell names like them, and makes up new ones.
-Run `python microgpt.py` (add --help to see the knobs), or paste the whole file into one notebook cell."""
-import argparse, json, math, operator, os, random, sys, time
-
-# Configuration: each knob, its default and what it means; each is a flag too (--n-embd 32). In a notebook, edit here.
-HERE = os.path.dirname(os.path.abspath(__file__)) if '__file__' in globals() else ''  # a notebook cell has no file
+"""microgpt: the whole algorithm of a GPT language model, in one file of plain
+Python with no dependencies. It learns from a list of names to make up new ones.
+Run `python microgpt.py` (--help lists the knobs), or paste it in a notebook."""
+import argparse, json, math, operator, os, pathlib, random, statistics, sys, time
+# Settings: each knob's name, default, meaning and lowest value (highest: 10**6). A flag each; in a notebook, edit here
 CONFIG = [
-    ('input', os.path.join(HERE, 'names.txt'), 'the data: a UTF-8 text file, one document per line'),
-    ('steps', 1000, 'training steps, one document each; with --load the default is 0: only sample'),
-    ('n_layer', 1, 'number of transformer blocks'),
-    ('n_embd', 16, 'width of every token vector; a multiple of --n-head'),
-    ('n_head', 4, 'attention heads per block'),
-    ('block_size', 16, 'the longest context, in tokens; longer documents are cut'),
-    ('lr', 0.01, 'learning rate of the first step; it decays linearly to 0'),
-    ('seed', 42, 'seed of the data order, the initial weights and the samples'),
-    ('samples', 20, 'how many samples to print after training'),
-    ('temperature', 0.5, 'sampling temperature, above 0: lower is safer, higher is wilder'),
-    ('prefix', '', 'text that every sample starts with'),
-    ('save', '', 'write the trained model to this JSON file'),
-    ('load', '', 'start from a model written by --save; it brings its own sizes and vocabulary'),
+    ('input', 'names.txt', 'the data: UTF-8 text, one document per line', None),
+    ('steps', 1000, 'training steps, one document each (with --load: 0)', 0),
+    ('n_layer', 1, 'number of transformer blocks', 1),
+    ('n_embd', 16, 'width of each token vector, a multiple of --n-head', 1),
+    ('n_head', 4, 'attention heads per block', 1),
+    ('block_size', 16, 'longest context in tokens; longer ones are cut', 1),
+    ('lr', 0.01, 'learning rate at the first step; it decays to 0', 1e-9),
+    ('seed', 42, 'seed of the training order, the weights, the samples', 0),
+    ('samples', 20, 'how many names to sample after training', 0),
+    ('temperature', 0.5, 'sampling: below 1 is safer, above 1 wilder', 1e-9),
+    ('save', '', 'write the model to this file as soon as training ends', None),
+    ('load', '', 'start from a model written by --save', None),
 ]
-SIZES = ('n_layer', 'n_embd', 'n_head', 'block_size')  # the shape of a model, fixed once it is trained
-flag = lambda name: '--' + name.replace('_', '-')  # n_embd -> --n-embd
-def fail(message): sys.exit(f'microgpt: error: {message}')  # for bad input: one line, exit status 1, no traceback
-
-def read(path, what):  # the text of a file, or a clean error that says why it cannot be read
+SIZES = ('n_layer', 'n_embd', 'n_head', 'block_size')  # the shape of a model
+# Plumbing: command line, checks, --load, --save. Not the algorithm: skip to Data. (It uses names defined there.)
+def fail(message): sys.exit(f'microgpt: error: {message}')  # bad input: one clean line, exit status 1
+def read(path, what):  # the text of a file, or a clean error
+    try: return pathlib.Path(path).read_text(encoding='utf-8-sig')  # -sig: a byte-order mark is not text
+    except (OSError, UnicodeDecodeError) as e:
+        fail(f'cannot read {what} {path!r}: ' + getattr(e, 'strerror', 'not UTF-8'))
+def load_model(path):  # a model written by --save, checked before a single weight is made from it
     try:
-        with open(path, encoding='utf-8-sig') as f:  # utf-8-sig: a byte-order mark at the start is not text
-            return f.read()
+        model = json.loads(read(path, '--load'))
+        config, chars = model['config'], model['chars']
+        numbers = [x for mat in model['state_dict'].values() for row in mat for x in row]
+        width = config['n_embd']  # the weights of wte, lm_head and wpe, then 12 * width**2 a layer:
+        n_params = (2 * len(chars) + 2 + config['block_size'] + 12 * config['n_layer'] * width) * width
+        if (len(numbers) == n_params and all(type(config.get(k, 0)) is int for k in SIZES + ('steps',))
+                and all(type(x) in (int, float) and math.isfinite(x) for x in numbers)
+                and all(type(ch) is str and len(ch) == 1 for ch in chars) and len(set(chars)) == len(chars)):
+            return model
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError): pass  # Recursion: nested JSON
+    fail(f'--load {path!r} is not a whole model written by --save')
+def setup():  # the settings: the table's defaults, the flags given, and what a model to --load brings
+    here = os.path.dirname(os.path.realpath(__file__)) if '__file__' in globals() else ''
+    parser = argparse.ArgumentParser(description='Train a tiny GPT; sample.')
+    parser.error = fail  # argparse's own errors, in one line too
+    for name, default, meaning, _ in CONFIG:
+        parser.add_argument('--' + name.replace('_', '-'), type=type(default), help=f'{meaning} ({default!r})')
+    argv = sys.argv[1:] if here else []  # in a notebook, sys.argv holds the kernel's arguments
+    given = {k: v for k, v in vars(parser.parse_args(argv)).items() if v is not None}  # the flags typed
+    cfg = {name: given.get(name, default) for name, default, _, _ in CONFIG}
+    cfg['input'] = given.get('input', os.path.join(here, 'names.txt'))  # by default, the one beside this file
+    saved = load_model(cfg['load']) if cfg['load'] else None
+    if saved and set(SIZES) & set(given): fail('--load brings its own sizes: drop the size flags')
+    if saved:  # and its vocabulary; it only samples, unless --steps asks for a new run
+        cfg.update({k: saved['config'][k] for k in SIZES}, steps=given.get('steps', 0))
+    for name, _, _, low in CONFIG:  # a comparison with nan is false, so nan is refused too
+        if low is not None and not low <= cfg[name] <= 10 ** 6:
+            fail(f"--{name.replace('_', '-')} must be from {low} to 10**6")
+    if cfg['n_embd'] % cfg['n_head']: fail('--n-embd must be a multiple of --n-head')
+    text = read(cfg['input'], '--input')
+    if not text.strip(): fail(f"--input {cfg['input']!r} has only blank lines")
+    if cfg['save']: save(cfg['save'], None)  # a try, now: a problem shows before training, not after
+    if hasattr(sys.stdout, 'reconfigure'):  # each line at once, and '?' for a character the terminal lacks
+        sys.stdout.reconfigure(errors='replace', line_buffering=True)
+    return cfg, saved, text
+def load_weights(saved):  # the weights of --load in place of the random ones; load_model counted them
+    if set(''.join(docs)) - set(chars): fail('--input has characters that the model has no token for')
+    for p, x in zip(params, [x for mat in saved['state_dict'].values() for row in mat for x in row]): p.data = x
+    print(f"loaded {cfg['load']}: " + ', '.join(f'{k} {v}' for k, v in saved['config'].items()))
+def progress(step, losses, start):  # a line at step 1 and every 10%
+    if step == 0 or (step + 1) % max(1, steps // 10) == 0:
+        took = (time.time() - start) / (step + 1)  # seconds a step; validating a document takes half that
+        loss, left = statistics.fmean(losses[-100:]), took * (steps - step - 1 + len(val_docs) / 2)
+        print(f'step {step + 1:4d} / {steps} | loss {loss:.4f} | {1000 * took:.1f} ms/step | {left:.0f} s left')
+def save(path, model):  # a new file, renamed over the old one: a crash never leaves half a model
+    if os.path.exists(path) and not (os.path.isfile(path) and read(path, '--save').startswith('{"config"')):
+        fail(f'cannot --save to {path!r}: it is not a model written by --save')
+    tmp = f'{path}.{os.getpid()}.tmp'  # with model None, only a try before training
+    try:
+        pathlib.Path(tmp).write_text(json.dumps(model))
+        os.replace(tmp, path) if model else os.remove(tmp)
     except OSError as e:
-        fail(f'cannot read {what} {path}: {e.strerror}')
-    except UnicodeDecodeError:
-        fail(f'{what} {path} is not UTF-8 text; convert it, or pick another file')
+        fail(f'cannot --save to {path!r}: {e.strerror}' + (f'; see {tmp}' if os.path.exists(tmp) else ''))
+    if model: print(f'saved the model to {path}')
+def model_file(val_loss):  # what --save writes: the sizes, how the model was made, the vocabulary, the weights
+    made = {**{k: cfg[k] for k in SIZES}, 'seed': cfg['seed'], 'input': cfg['input'], 'val_loss': val_loss,
+            'steps': len(losses) + (saved['config'].get('steps', 0) if saved else 0)}  # with the earlier runs
+    weights = {name: [[p.data for p in row] for row in mat] for name, mat in state_dict.items()}
+    return {'config': made, 'chars': chars, 'state_dict': weights}
 
-parser = argparse.ArgumentParser(description='Train a tiny GPT on a text file of short documents, then sample.')
-parser.error = lambda message: fail(f'{message} (see --help)')
-for name, default, meaning in CONFIG:
-    parser.add_argument(flag(name), type=type(default), help=f'{meaning} ({default!r})')
-argv = sys.argv[1:] if '__file__' in globals() else []  # in a notebook, sys.argv is the kernel's, not ours
-given = {name: value for name, value in vars(parser.parse_args(argv)).items() if value is not None}
-cfg = {name: given.get(name, default) for name, default, _ in CONFIG}
-if cfg['load']:  # a model written by --save brings its own sizes and vocabulary
-    try:
-        saved = json.loads(read(cfg['load'], '--load'))
-        saved = {'config': {k: int(saved['config'][k]) for k in SIZES}, 'chars': [str(c) for c in saved['chars']],
-                 'state_dict': {k: [[float(x) for x in row] for row in mat] for k, mat in saved['state_dict'].items()}}
-    except (ValueError, KeyError, TypeError, AttributeError):
-        fail(f"--load {cfg['load']} is not a model written by --save")
-    if any(given.get(k, saved['config'][k]) != saved['config'][k] for k in SIZES):
-        fail(f"the size flags contradict the model in {cfg['load']}: {saved['config']}; drop them, it has its own")
-    cfg.update(saved['config'], steps=given.get('steps', 0))
-for name in SIZES + ('temperature',):
-    if not cfg[name] > 0: fail(f'{flag(name)} must be above 0, not {cfg[name]}')
-for name in ('steps', 'samples'):
-    if cfg[name] < 0: fail(f'{flag(name)} cannot be negative ({cfg[name]})')
-if cfg['n_embd'] % cfg['n_head']:
-    fail(f"--n-embd {cfg['n_embd']} must be a multiple of --n-head {cfg['n_head']}: each head takes an equal slice")
-save_dir = os.path.dirname(os.path.abspath(cfg['save']))  # checked now, so that no training is lost at the end
-if cfg['save'] and (os.path.isdir(cfg['save']) or not os.access(save_dir, os.W_OK)
-                    or os.path.realpath(cfg['save']) == os.path.realpath(cfg['input'])):
-    fail(f"cannot --save to {cfg['save']}: name a file in an existing, writable directory, not the --input data")
-n_layer, n_embd, n_head, block_size = (cfg[name] for name in SIZES)
-random.seed(cfg['seed'])
+# Data: one document per line, each distinct one once; every 10th is held out, to test what the model learned
+cfg, saved, text = setup()
+docs = sorted({line.strip() for line in text.splitlines() if line.strip()})
+every = max(10, len(docs) // 500 + 1)  # every 10th, or fewer: at most 500, so that validation stays quick
+val_docs = docs[every - 1::every]  # the same ones whatever the seed
+train_docs = [doc for i, doc in enumerate(docs) if (i + 1) % every]
+random.seed(cfg['seed'])  # from here on, the seed decides: the training order, the weights, the samples
+random.shuffle(train_docs)
 
-# Data: one document per line, shuffled; a slice is held out to measure how well the model generalizes
-docs = [line.strip() for line in read(cfg['input'], '--input').split('\n') if line.strip()]  # strip() drops \r too
-if not docs:
-    fail(f"--input {cfg['input']} has no non-blank line; it needs one document per line")
-random.shuffle(docs)
-n_val = min(len(docs) // 10, 500)  # 10%, at most 500 documents, so that evaluating them stays quick
-val_docs, train_docs = docs[:n_val], docs[n_val:]
-print(f'documents: {len(train_docs)} train, {len(val_docs)} val')
-
-# Tokenizer: one token per distinct character, plus BOS, a token that begins and ends every document
-chars = saved['chars'] if cfg['load'] else sorted(set(''.join(docs)))
+# Tokenizer: one token per distinct character, plus BOS, a token that begins and ends each document
+chars = saved['chars'] if saved else sorted(set(''.join(docs)))
 BOS = len(chars)  # the id of the begin/end-of-document token
 vocab_size = len(chars) + 1
-unknown = sorted(set(''.join(docs + [cfg['prefix']])) - set(chars))
-if unknown:
-    fail(f"characters {''.join(unknown)!r} are not in the model's vocabulary; remove them from the data or --prefix")
-if len(cfg['prefix']) >= block_size:
-    fail(f'--prefix is {len(cfg["prefix"])} characters; with --block-size {block_size} it must be shorter')
-encode = lambda text: [chars.index(ch) for ch in text]  # a character's token id is its place in chars
-decode = lambda ids: ''.join(chars[i] for i in ids)
-n_cut = sum(len(doc) + 1 > block_size for doc in train_docs)  # a document of L characters is L+1 predictions
-print(f'vocabulary: {vocab_size} tokens ({len(chars)} characters and BOS); {n_cut} documents cut to --block-size')
+def encode(text): return [chars.index(ch) for ch in text]  # a character's id: its place in chars
+def decode(ids): return ''.join(chars[i] for i in ids)
 
-# Autograd: every number in the model is a Value that remembers how it was computed, so it can pass gradients back
+# Autograd: every number in the model is a Value that remembers how it was computed, to pass gradients back
 class Value:
     __slots__ = ('data', 'grad', '_children', '_local_grads')  # no per-object dict: less memory, faster
     def __init__(self, data, children=(), local_grads=()):
-        self.data = data                # the number this node holds
-        self.grad = 0.0                 # d(loss)/d(this node), filled in by backward()
-        self._children = children       # the nodes this one was computed from
-        self._local_grads = local_grads # d(this node)/d(each child), known as soon as the node is computed
-
-    # each operation: the forward value, then the derivative of the result with respect to each input
-    def __add__(self, other):
+        self.data = data                 # the number this node holds
+        self.grad = 0.0                  # d(loss)/d(this node), filled in by backward()
+        self._children = children        # the nodes this one was computed from
+        self._local_grads = local_grads  # d(this node)/d(each child), known as soon as the node is made
+    def __repr__(self): return f'Value(data={self.data}, grad={self.grad})'
+    def __add__(self, other):  # each operation: its result, then d(result)/d(each input); here 1 and 1
         if isinstance(other, Value): return Value(self.data + other.data, (self, other), (1.0, 1.0))
         return Value(self.data + other, (self,), (1.0,))  # a plain number is a constant, not a node
-    def __mul__(self, other):
+    def __mul__(self, other):  # d(ab)/da = b, d(ab)/db = a
         if isinstance(other, Value): return Value(self.data * other.data, (self, other), (other.data, self.data))
         return Value(self.data * other, (self,), (other,))
     def __pow__(self, k): return Value(self.data ** k, (self,), (k * self.data ** (k - 1),))  # k: a number
     def log(self): return Value(math.log(self.data), (self,), (1 / self.data,))
-    def exp(self): e = math.exp(self.data); return Value(e, (self,), (e,))
+    def exp(self): return Value(math.exp(self.data), (self,), (math.exp(self.data),))
     def relu(self): return Value(max(0.0, self.data), (self,), (float(self.data > 0),))
-    def __neg__(self): return self * -1.0
-    def __radd__(self, other): return self + other
-    def __sub__(self, other): return self + (-other)
-    def __rsub__(self, other): return (-self) + other
-    def __rmul__(self, other): return self * other
+    def __sub__(self, other): return self + other * -1.0
+    __radd__, __rmul__ = __add__, __mul__  # 2 + a is a + 2, and 2 * a is a * 2
     def __truediv__(self, other): return self * other ** -1
-    def __rtruediv__(self, other): return self ** -1 * other
-
     def backward(self):
-        # Topological order (every node after its children) by depth-first search on a stack of our own: no depth limit
-        topo, visited, stack = [], {self}, [(self, iter(self._children))]
+        # Each node after its children, by a depth-first search that keeps its own stack: any depth works
+        topo, visited, stack = [], set(), [(self, False)]
         while stack:
-            node, children = stack[-1]
-            for child in children:
-                if child._children and child not in visited:  # a leaf has no one to pass its gradient to
-                    visited.add(child)
-                    stack.append((child, iter(child._children)))
-                    break  # go deeper first; this node's remaining children wait in its iterator
-            else:  # every child is done, so the node is too
-                stack.pop()
+            node, children_done = stack.pop()
+            if children_done:
                 topo.append(node)
-        # Chain rule, from the loss back to the leaves: d(loss)/d(child) += d(node)/d(child) * d(loss)/d(node)
-        self.grad = 1.0
+            elif node not in visited:
+                visited.add(node)
+                stack.append((node, True))  # come back to it once its children are done
+                for child in node._children:
+                    if child._children and child not in visited:  # a leaf has no children to order
+                        stack.append((child, False))
+        self.grad = 1.0  # d(loss)/d(loss); then the chain rule, back: child.grad += local_grad * node.grad
         for node in reversed(topo):
             for child, local_grad in zip(node._children, node._local_grads):
                 child.grad += local_grad * node.grad
-
-# A node may have many children: a whole sum or dot product is one node, not a chain of n binary ones (much faster)
-def vsum(xs):  # sum_i x_i;  d/dx_i = 1
-    return Value(sum(x.data for x in xs), tuple(xs), (1.0,) * len(xs))
-
-def dot(ws, xs):  # sum_i w_i * x_i;  d/dw_i = x_i, d/dx_i = w_i
+def vsum(xs):  # sum_i x_i, as one node with many children, not a chain of n - 1 additions: faster
+    return Value(sum(x.data for x in xs), tuple(xs), (1.0,) * len(xs))  # d/dx_i = 1
+def dot(ws, xs):  # sum_i w_i * x_i, one node too;  d/dw_i = x_i, d/dx_i = w_i
     w_data, x_data = [w.data for w in ws], [x.data for x in xs]
     return Value(sum(map(operator.mul, w_data, x_data)), (*ws, *xs), (*x_data, *w_data))
 
-# Parameters: the knowledge of the model, matrices of shape [out][in] named as in GPT-2, random at first
-matrix = lambda n_out, n_in: [[Value(random.gauss(0, 0.08)) for _ in range(n_in)] for _ in range(n_out)]
-state_dict = {'wte': matrix(vocab_size, n_embd),     # token embeddings: one row per token
-              'wpe': matrix(block_size, n_embd),     # position embeddings: one row per position
-              'lm_head': matrix(vocab_size, n_embd)} # from the last vector to one score (logit) per token
+# Parameters: the model's knowledge, matrices of shape [out][in] (GPT-2's names where it has one), learned
+def matrix(n_out, n_in):  # random, or all units would learn alike; small, so that first guesses are even
+    return [[Value(random.gauss(0, 0.08)) for _ in range(n_in)] for _ in range(n_out)]
+n_layer, n_embd, n_head, block_size = (cfg[name] for name in SIZES)
+state_dict = {'wte': matrix(vocab_size, n_embd),      # token embeddings: one vector per token
+              'wpe': matrix(block_size, n_embd),      # position embeddings: one vector per position
+              'lm_head': matrix(vocab_size, n_embd)}  # from the final vector to a score (logit) per token
 for i in range(n_layer):  # each transformer block: attention's query, key, value and output maps, then the MLP
     for name in ('attn_wq', 'attn_wk', 'attn_wv', 'attn_wo'):
         state_dict[f'layer{i}.{name}'] = matrix(n_embd, n_embd)
-    state_dict[f'layer{i}.mlp_fc1'] = matrix(4 * n_embd, n_embd)  # widen 4x
-    state_dict[f'layer{i}.mlp_fc2'] = matrix(n_embd, 4 * n_embd)  # and back
+    state_dict[f'layer{i}.mlp_fc1'] = matrix(4 * n_embd, n_embd)  # 4x wider inside, as in GPT-2
+    state_dict[f'layer{i}.mlp_fc2'] = matrix(n_embd, 4 * n_embd)
 params = [p for mat in state_dict.values() for row in mat for p in row]  # every weight, in one flat list
-if cfg['load']:  # start from the weights written by --save instead
-    shape = lambda sd: {name: [len(row) for row in mat] for name, mat in sd.items()}
-    if shape(saved['state_dict']) != shape(state_dict):
-        fail(f"--load {cfg['load']}: its weights do not have the shapes its sizes and vocabulary call for")
-    for p, x in zip(params, [x for name in state_dict for row in saved['state_dict'][name] for x in row]):
-        p.data = x
-print(f'parameters: {len(params)}')
+if saved: load_weights(saved)
+print(f'documents: {len(train_docs)} train, {len(val_docs)} val | vocabulary: {vocab_size} | parameters: {len(params)}')
 
 # Model: a function from (token, position, what came before) to a score for each possible next token
-def linear(x, w):  # y = W x: one dot-product node per output
-    return [dot(row, x) for row in w]
-
-def softmax(logits):  # p_i = exp(z_i) / sum_j exp(z_j); subtracting max(z) cannot overflow and changes nothing
-    z_max = max(z.data for z in logits)
+def linear(x, w): return [dot(row, x) for row in w]  # y = W x: one dot product per row of W
+def softmax(logits):  # p_i = exp(z_i) / sum_j exp(z_j): positive, and they sum to 1
+    z_max = max(z.data for z in logits)  # exp(z - max) cannot overflow, and the ratios are the same
     exps = [(z - z_max).exp() for z in logits]
-    inv_total = vsum(exps) ** -1
+    inv_total = vsum(exps) ** -1  # 1 / sum_j exp(z_j)
     return [e * inv_total for e in exps]
-
-def rmsnorm(x):  # x / sqrt(mean(x^2) + eps): rescale the vector to unit root-mean-square
-    scale = (dot(x, x) / len(x) + 1e-5) ** -0.5
+def rmsnorm(x):  # the vector rescaled to unit root-mean-square
+    scale = (dot(x, x) / len(x) + 1e-5) ** -0.5  # 1 / sqrt(mean(x^2) + eps)
     return [xi * scale for xi in x]
-
-head_dim = n_embd // n_head
-def gpt(token_id, pos_id, keys, values):
-    # keys, values: per layer, the list of key and value vectors of every position so far (the KV cache)
-    x = rmsnorm([t + p for t, p in zip(state_dict['wte'][token_id], state_dict['wpe'][pos_id])])  # what + where
+head_dim = n_embd // n_head  # each head works on its own slice of the channels
+def gpt(token_id, pos_id, keys, values):  # keys, values: per layer, those of every position so far (KV cache)
+    tok_emb, pos_emb = state_dict['wte'][token_id], state_dict['wpe'][pos_id]  # what it is, where it stands
+    x = rmsnorm([t + p for t, p in zip(tok_emb, pos_emb)])  # normalized before each stage: one scale, stable
     for i in range(n_layer):
-        # Attention: the query q asks, each earlier key k answers, and the position takes a weighted mix of values
-        x_residual, x = x, rmsnorm(x)
-        q = linear(x, state_dict[f'layer{i}.attn_wq'])
-        keys[i].append(linear(x, state_dict[f'layer{i}.attn_wk']))
-        values[i].append(linear(x, state_dict[f'layer{i}.attn_wv']))  # the cache holds only the past: causal
+        # 1) Attention: the position looks back at every position so far, and takes a weighted mix of them
+        x_residual = x
+        x = rmsnorm(x)
+        q = linear(x, state_dict[f'layer{i}.attn_wq'])  # the query: what this position is looking for
+        k = linear(x, state_dict[f'layer{i}.attn_wk'])  # the key: what it offers to the queries of later ones
+        v = linear(x, state_dict[f'layer{i}.attn_wv'])  # the value: what it passes on when attended to
+        keys[i].append(k)
+        values[i].append(v)  # the cache holds the past and this position, never the future: causal
         x_attn = []
-        for h in range(0, n_embd, head_dim):  # each head: its own slice of channels, weights softmax(q.k / sqrt(d))
-            weights = softmax([dot(q[h:h + head_dim], k[h:h + head_dim]) / math.sqrt(head_dim) for k in keys[i]])
-            x_attn += [dot(weights, [v[j] for v in values[i]]) for j in range(h, h + head_dim)]
-        x = [a + b for a, b in zip(linear(x_attn, state_dict[f'layer{i}.attn_wo']), x_residual)]
-        # MLP: widen 4x, ReLU, project back; each position thinks on its own about what attention gathered
-        x_residual, x = x, rmsnorm(x)
-        x = [xi.relu() for xi in linear(x, state_dict[f'layer{i}.mlp_fc1'])]
-        x = [a + b for a, b in zip(linear(x, state_dict[f'layer{i}.mlp_fc2']), x_residual)]
-    return linear(x, state_dict['lm_head'])  # logits: one unnormalized log-probability per token
-
+        for h in range(n_head):  # several heads, so that each can look for something else: a vowel, the start...
+            hs = h * head_dim  # head h's first channel
+            q_h = q[hs:hs + head_dim]  # this head's slice of the query
+            scores = [dot(q_h, k_t[hs:hs + head_dim]) / math.sqrt(head_dim) for k_t in keys[i]]
+            weights = softmax(scores)  # how much each position counts; / sqrt: q.k grows like sqrt(head_dim)
+            head_out = [dot(weights, [v_t[hs + j] for v_t in values[i]]) for j in range(head_dim)]  # sum_t w_t v_t
+            x_attn.extend(head_out)
+        x = linear(x_attn, state_dict[f'layer{i}.attn_wo'])
+        x = [a + b for a, b in zip(x, x_residual)]  # the residual connection: add to x, don't replace it
+        # 2) MLP: the position thinks on its own about what attention gathered
+        x_residual = x
+        x = rmsnorm(x)
+        x = linear(x, state_dict[f'layer{i}.mlp_fc1'])  # widen 4x: room for many features
+        x = [xi.relu() for xi in x]
+        x = linear(x, state_dict[f'layer{i}.mlp_fc2'])  # and back to n_embd
+        x = [a + b for a, b in zip(x, x_residual)]
+    return linear(x, state_dict['lm_head'])  # the logits: one unnormalized log-probability per token
 def cross_entropy(logits, target):  # -log softmax(z)[target] = log(sum_j exp(z_j)) - z_target
-    z_max = max(z.data for z in logits)  # shifting by max(z) keeps exp from overflowing and log from seeing 0
+    z_max = max(z.data for z in logits)  # shifted by max(z): exp cannot overflow, and log never sees 0
     return vsum([(z - z_max).exp() for z in logits]).log() + z_max - logits[target]
-
-def doc_losses(doc):  # the cross-entropy of each next-token prediction in one document (at most block_size)
+def doc_losses(doc):  # the loss of each next-token prediction in one document, at most block_size of them
     tokens = [BOS] + encode(doc) + [BOS]
     keys, values = [[] for _ in range(n_layer)], [[] for _ in range(n_layer)]
-    return [cross_entropy(gpt(tokens[pos], pos, keys, values), tokens[pos + 1])
-            for pos in range(min(block_size, len(tokens) - 1))]
+    token_losses = []
+    for pos in range(min(block_size, len(tokens) - 1)):
+        logits = gpt(tokens[pos], pos, keys, values)  # this also caches pos's key and value for later ones
+        token_losses.append(cross_entropy(logits, tokens[pos + 1]))
+    return token_losses
 
 # Adam: per parameter, a running mean of the gradient (m) and of its square (v); step along m / sqrt(v)
-beta1, beta2, eps = 0.85, 0.99, 1e-8
-m, v = [0.0] * len(params), [0.0] * len(params)
+beta1, beta2, eps = 0.85, 0.99, 1e-8  # shorter memories than the usual 0.9 and 0.999: this run is short
+m, v = [0.0] * len(params), [0.0] * len(params)  # the running means, one per parameter
 def adam_step(t, lr):  # t: steps taken before this one
-    c1, c2 = 1 - beta1 ** (t + 1), 1 - beta2 ** (t + 1)  # bias correction: m and v start at 0, too small
+    c1, c2 = 1 - beta1 ** (t + 1), 1 - beta2 ** (t + 1)  # bias correction: m, v start at 0, too small
     for i, p in enumerate(params):
         m[i] = beta1 * m[i] + (1 - beta1) * p.grad
-        v[i] = beta2 * v[i] + (1 - beta2) * p.grad * p.grad
-        p.data -= lr * (m[i] / c1) / ((v[i] / c2) ** 0.5 + eps)  # m_hat / (sqrt(v_hat) + eps)
-        p.grad = 0.0
+        v[i] = beta2 * v[i] + (1 - beta2) * p.grad ** 2
+        p.data -= lr * (m[i] / c1) / ((v[i] / c2) ** 0.5 + eps)  # m_hat / (sqrt(v_hat) + eps): about lr a step
+        p.grad = 0.0  # backward adds to .grad, so it starts from 0 at every step
 
-# Training: one document per step; the loss is its mean cross-entropy, lower when the model predicts it better
-steps, losses, start = cfg['steps'], [], time.time()
+# Training: one document per step; its loss is the mean cross-entropy, lower when the model predicts it better
+steps, losses, start = cfg['steps'], [], time.time()  # losses: the training loss of every step
 try:
     for step in range(steps):
         token_losses = doc_losses(train_docs[step % len(train_docs)])
         loss = vsum(token_losses) / len(token_losses)  # the mean over the document's positions
-        if not math.isfinite(loss.data):
-            fail(f'the loss became {loss.data} at step {step + 1}: the learning rate is too high; try a lower --lr')
         loss.backward()
-        adam_step(step, cfg['lr'] * (1 - step / steps))
+        adam_step(step, cfg['lr'] * (1 - step / steps))  # the rate decays: big steps first, then fine ones
         losses.append(loss.data)
-        if step == 0 or (step + 1) % max(1, steps // 10) == 0:
-            took = (time.time() - start) / (step + 1)
-            print(f'step {step + 1:4d} / {steps} | loss {sum(losses[-100:]) / len(losses[-100:]):.4f} '
-                  f'| {1000 * took:.1f} ms/step | {took * (steps - step - 1):.0f} s left', flush=True)
+        progress(step, losses, start)
 except KeyboardInterrupt:
-    print(f'\ninterrupted after {len(losses)} steps: validating, saving and sampling what was learned so far')
-val_losses = [loss.data for doc in val_docs for loss in doc_losses(doc)] if steps or cfg['load'] else []
-val = f'val loss {sum(val_losses) / len(val_losses):.4f} | ' if val_losses else ''  # per token, on unseen documents
-print(f'{val}{len(losses)} steps, {time.time() - start:.1f} s in all')
-
-if cfg['save']:  # write a new file, then rename it over the old one: a crash never leaves half a model behind
-    tmp = f"{cfg['save']}.{os.getpid()}.tmp"  # a new name: mode 'x' refuses to overwrite any file
-    with open(tmp, 'x') as f:
-        json.dump({'config': {k: cfg[k] for k in SIZES}, 'chars': chars,
-                   'state_dict': {k: [[p.data for p in row] for row in mat] for k, mat in state_dict.items()}}, f)
-    os.replace(tmp, cfg['save'])
-    print(f"saved the model to {cfg['save']}")
+    print(f'\ninterrupted after {len(losses)} steps: now saving, validating, sampling')
+if cfg['save']: save(cfg['save'], model_file(None))  # at once: nothing after this can lose the training
+if val_docs and (losses or not saved):  # a loaded model not trained again: its val loss is in its file
+    val_loss = statistics.fmean(loss.data for doc in val_docs for loss in doc_losses(doc))  # per token
+    print(f'val loss {val_loss:.4f} | per token, {len(val_docs)} held-out documents')
+    if cfg['save']: save(cfg['save'], model_file(round(val_loss, 4)))  # again, with its val loss
 
 # Sampling: feed the model its own predictions, one token at a time, until it says BOS (the end)
 for sample_idx in range(cfg['samples']):
     keys, values = [[] for _ in range(n_layer)], [[] for _ in range(n_layer)]
-    tokens = [BOS] + encode(cfg['prefix'])
+    tokens = [BOS]
     for pos in range(block_size):
         logits = gpt(tokens[pos], pos, keys, values)
-        if pos + 1 < len(tokens): continue  # still reading the prefix
-        probs = softmax([z / cfg['temperature'] for z in logits])  # low temperature sharpens, high flattens
+        probs = softmax([z / cfg['temperature'] for z in logits])  # temperature T < 1 sharpens, T > 1 flattens
         token_id = random.choices(range(vocab_size), weights=[p.data for p in probs])[0]
-        if token_id == BOS: break  # the model says the document is over
+        if token_id == BOS:
+            break  # the model says the document is over
         tokens.append(token_id)
-    name = decode(tokens[1:])
+    name = decode(tokens[1:])  # marked if it is a copy of a name the model trained on
     print(f'sample {sample_idx + 1:2d}: {name}' + ('  (in training data)' if name in train_docs else ''))

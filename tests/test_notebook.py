@@ -1,35 +1,49 @@
-"""microgpt.py pasted into one notebook cell: one namespace, no __file__, and a Jupyter kernel's own argv."""
-import contextlib, io, os, shutil, sys, tempfile, unittest
-from tests.helpers import NAMES, SCRIPT, samples
+"""microgpt.py pasted into one notebook cell (no __file__, the kernel's own sys.argv), and the README's recipes
+run in the next cell, so that none of them can go stale."""
+import contextlib, io, os, re, shutil, sys, unittest
+from tests.helpers import ROOT, SMALL, SOURCE, new_folder, samples
 
 
 class TestNotebookCell(unittest.TestCase):
-    def test_the_whole_file_runs_as_one_cell(self):
-        with open(SCRIPT, encoding='utf-8') as f:
-            source = f.read()
+    @classmethod
+    def setUpClass(cls):
         # A notebook user changes settings by editing the defaults in the CONFIG table, as the README says
         for default in ("('steps', 1000,", "('samples', 20,"):
-            self.assertEqual(source.count(default), 1, default)
-        edited = source.replace("('steps', 1000,", "('steps', 60,").replace("('samples', 20,", "('samples', 4,")
-        folder = tempfile.mkdtemp(prefix='notebook-')
-        shutil.copy(NAMES, folder)  # names.txt beside the notebook
+            assert SOURCE.count(default) == 1, default
+        cell = SOURCE.replace("('steps', 1000,", "('steps', 60,").replace("('samples', 20,", "('samples', 4,")
+        folder = new_folder()
+        shutil.copy(SMALL, os.path.join(folder, 'names.txt'))  # names.txt beside the notebook: a small one here
         cwd, argv, out = os.getcwd(), sys.argv, io.StringIO()
         os.chdir(folder)
         sys.argv = ['/usr/lib/python3/dist-packages/ipykernel_launcher.py', '-f', '/tmp/kernel-1.json']
         try:
-            cell = {'__name__': '__main__'}  # what a kernel's namespace has: no __file__
+            cls.names = {'__name__': '__main__'}  # what a kernel's namespace has: no __file__
             with contextlib.redirect_stdout(out):
-                exec(compile(edited, '<notebook cell>', 'exec'), cell)
+                exec(compile(cell, '<notebook cell>', 'exec'), cls.names)
         finally:
             os.chdir(cwd)
             sys.argv = argv
-        output = out.getvalue()
-        self.assertNotIn('__file__', cell)
-        self.assertEqual(cell['cfg']['input'], 'names.txt')  # found in the notebook's directory
-        self.assertIn('documents: 31533 train, 500 val', output)
-        self.assertRegex(output, r'step +60 / 60 \| loss \d\.\d{4}')
-        self.assertRegex(output, r'\nval loss \d\.\d{4} \| 60 steps')
-        self.assertEqual(len(samples(output)), 4)
+        cls.output = out.getvalue()
+
+    def test_the_whole_file_runs_as_one_cell_with_the_table_s_settings(self):
+        self.assertEqual(self.names['cfg']['input'], 'names.txt')  # found in the notebook's folder
+        self.assertIn('documents: 270 train, 30 val', self.output)
+        self.assertRegex(self.output, r'step +60 / 60 \| loss \d\.\d{4}')
+        self.assertRegex(self.output, r'\nval loss \d\.\d{4}')
+        self.assertEqual(len(samples(self.output)), 4)
+
+    def test_the_plumbing_leaves_no_temporaries_in_the_namespace(self):
+        for name in ('parser', 'given', 'argv', 'here', 'args', 'tmp', 'numbers', 'width'):
+            self.assertNotIn(name, self.names)
+
+    def test_every_python_recipe_in_the_readme_runs_after_training(self):
+        with open(os.path.join(ROOT, 'README.md'), encoding='utf-8') as f:
+            blocks = re.findall(r'```python\n(.*?)```', f.read(), re.S)
+        self.assertGreaterEqual(len(blocks), 3)
+        for block in blocks:
+            with self.subTest(block[:40]), contextlib.redirect_stdout(io.StringIO()) as out:
+                exec(block, self.names)
+                self.assertTrue(out.getvalue().strip(), 'a recipe shows something')
 
 
 if __name__ == '__main__':
