@@ -81,8 +81,8 @@ def save(path, model):  # a new file, renamed over the old one: a crash never le
         fail(f'cannot --save to {path!r}: {e.strerror}' + (f'; see {tmp}' if os.path.exists(tmp) else ''))
     if model: print(f'saved the model to {path}')
 def model_file(val_loss):  # what --save writes: the sizes, how the model was made, the vocabulary, the weights
-    made = {**{k: cfg[k] for k in SIZES}, 'seed': cfg['seed'], 'input': cfg['input'], 'val_loss': val_loss,
-            'steps': len(losses) + (saved['config'].get('steps', 0) if saved else 0)}  # with the earlier runs
+    made = {**{k: cfg[k] for k in SIZES}, 'seed': cfg['seed'], 'input': os.path.basename(cfg['input']),
+            'val_loss': val_loss, 'steps': len(losses) + (saved['config'].get('steps', 0) if saved else 0)}
     weights = {name: [[p.data for p in row] for row in mat] for name, mat in state_dict.items()}
     return {'config': made, 'chars': chars, 'state_dict': weights}
 
@@ -223,7 +223,7 @@ def adam_step(t, lr):  # t: steps taken before this one
     c1, c2 = 1 - beta1 ** (t + 1), 1 - beta2 ** (t + 1)  # bias correction: m, v start at 0, too small
     for i, p in enumerate(params):
         m[i] = beta1 * m[i] + (1 - beta1) * p.grad
-        v[i] = beta2 * v[i] + (1 - beta2) * p.grad ** 2
+        v[i] = beta2 * v[i] + (1 - beta2) * p.grad * p.grad  # g^2
         p.data -= lr * (m[i] / c1) / ((v[i] / c2) ** 0.5 + eps)  # m_hat / (sqrt(v_hat) + eps): about lr a step
         p.grad = 0.0  # backward adds to .grad, so it starts from 0 at every step
 

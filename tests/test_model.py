@@ -16,7 +16,7 @@ class TestWholeModelGradient(unittest.TestCase):
         for name, mat in m.state_dict.items():
             # embedding rows are only used for the tokens and positions of the document: test those rows
             rows = {'wte': m.encode(doc) + [m.BOS], 'wpe': range(len(doc) + 1)}.get(name, range(len(mat)))
-            for _ in range(3):
+            for _ in range(2):
                 p = mat[rng.choice(list(rows))][rng.randrange(len(mat[0]))]
                 analytic, original = p.grad, p.data
                 p.data = original + H
@@ -28,7 +28,7 @@ class TestWholeModelGradient(unittest.TestCase):
                     self.assertAlmostEqual(analytic, (up - down) / (2 * H), delta=TOL)
                     self.assertNotEqual(analytic, 0.0)  # a live weight: a zero here would prove nothing
                 checked += 1
-        self.assertEqual(checked, 3 * (3 + 2 * 6))  # three from each of the 15 matrices
+        self.assertEqual(checked, 2 * (3 + 2 * 6))  # two from each of the 15 matrices
 
     def test_an_unused_embedding_row_gets_no_gradient(self):
         m = model()
