@@ -22,14 +22,13 @@ SIZES = ('n_layer', 'n_embd', 'n_head', 'block_size')  # the shape of a model
 def fail(message): sys.exit(f'microgpt: error: {message}')  # bad input: one clean line, exit status 1
 def read(path, what):  # the text of a file, or a clean error
     try: return pathlib.Path(path).read_text(encoding='utf-8-sig')  # -sig: a byte-order mark is not text
-    except (OSError, UnicodeDecodeError) as e:
-        fail(f'cannot read {what} {path!r}: ' + getattr(e, 'strerror', 'not UTF-8'))
+    except (OSError, UnicodeError) as e: fail(f"cannot read {what} {path!r}: {getattr(e, 'strerror', 'not UTF-8')}")
 def load_model(path):  # a model written by --save, checked before a single weight is made from it
     try:
         model = json.loads(read(path, '--load'))
         config, chars = model['config'], model['chars']
         numbers = [x for mat in model['state_dict'].values() for row in mat for x in row]
-        width = config['n_embd']  # the weights of wte, lm_head and wpe, then 12 * width**2 a layer:
+        width = config['n_embd']  # wte, lm_head and wpe, then 12 * width**2 a layer (as built below)
         n_params = (2 * len(chars) + 2 + config['block_size'] + 12 * config['n_layer'] * width) * width
         if (len(numbers) == n_params and all(type(config.get(k, 0)) is int for k in SIZES + ('steps',))
                 and all(type(x) in (int, float) and math.isfinite(x) for x in numbers)
@@ -237,7 +236,8 @@ try:
         adam_step(step, cfg['lr'] * (1 - step / steps))  # the rate decays: big steps first, then fine ones
         losses.append(loss.data)
         progress(step, losses, start)
-except KeyboardInterrupt:
+except (KeyboardInterrupt, BrokenPipeError) as stop:  # Ctrl-C, or the reader of the output left (| head)
+    if isinstance(stop, BrokenPipeError): os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     print(f'\ninterrupted after {len(losses)} steps: now saving, validating, sampling')
 if cfg['save']: save(cfg['save'], model_file(None))  # at once: nothing after this can lose the training
 if val_docs and (losses or not saved):  # a loaded model not trained again: its val loss is in its file

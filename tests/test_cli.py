@@ -244,6 +244,15 @@ class TestInterrupt(unittest.TestCase):
         self.assertEqual(len(samples(out)), 3)
         self.assertNotIn('Traceback', err)
 
+    def test_output_piped_into_head_stops_training_quietly_and_keeps_the_model(self):
+        proc = self.start('--input', SMALL, '--steps', 500, '--samples', 3, '--save', 'm.json')
+        self.wait_for(proc, 'step')
+        proc.stdout.close()  # like `| head -2`: the reader goes away, and the next progress line has nowhere to go
+        self.assertEqual(proc.wait(timeout=120), 0)
+        self.assertEqual(proc.stderr.read(), '')  # no traceback
+        with open(os.path.join(self.folder, 'm.json')) as f:
+            self.assertEqual(json.load(f)['config']['steps'], 50)  # stopped at the progress line of step 50
+
     def test_a_second_ctrl_c_during_validation_cannot_lose_the_trained_model(self):
         proc = self.start('--input', NAMES, '--steps', 1000000, '--samples', 0, '--save', 'm.json')
         self.wait_for(proc, 'step')
