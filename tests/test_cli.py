@@ -283,21 +283,21 @@ class TestBadInput(unittest.TestCase):
         run('--input', SMALL, '--steps', 1, '--samples', 0, '--save', cls.model)
         with open(cls.model) as f:
             good = f.read()
-        def broken(old, new):
-            assert good.count(old) >= 1, old
-            return write(f'broken{len(os.listdir(cls.folder))}.json', good.replace(old, new, 1).encode())
+        def broken(old, new):  # the model with its first match of the pattern old replaced
+            assert re.search(old, good), old
+            return write(f'broken{len(os.listdir(cls.folder))}.json', re.sub(old, new, good, count=1).encode())
         cls.files = {
             'latin-1': write('latin1.txt', 'Zoë\nJosé\n'),
             'blank': write('blank.txt', b'\n   \n\r\n'),
             'capitals': write('capitals.txt', b'Anna\nBob\n'),
             'not json': write('notjson.json', b'hello'),
             'not a model': write('notmodel.json', b'{"config": [1, 2]}'),
-            'nan weight': broken('"wte": [[', '"wte": [[NaN, '),
-            'infinite weight': broken('"wte": [[', '"wte": [[1e999, '),
+            'nan weight': broken(r'"wte": \[\[[^,]*', '"wte": [[NaN'),  # the count is right: only the value is not
+            'infinite weight': broken(r'"wte": \[\[[^,]*', '"wte": [[1e999'),
             'infinite size': broken('"n_layer": 1', '"n_layer": 1e999'),
             'fractional size': broken('"n_embd": 16', '"n_embd": 16.5'),
             'huge size': broken('"n_embd": 16', '"n_embd": 100000000'),
-            'one weight too many': broken('"wte": [[', '"wte": [[0.5, '),
+            'one weight too many': broken(r'"wte": \[\[', '"wte": [[0.5, '),
             'deep json': write('deep.json', b'[' * 100000 + b']' * 100000),
             'text file': write('notes.txt', b'my notes\n'),
             'fifo': os.path.join(cls.folder, 'fifo'),
