@@ -208,7 +208,8 @@ class TestSaveAndLoad(unittest.TestCase):
                 self.assertRaises(SystemExit) as stop:
             run('--input', SMALL, '--steps', 2, '--samples', 0, '--save', path)
         tmp = re.search(r'; see (\S+)$', str(stop.exception.code)).group(1)
-        self.assertEqual(json.load(open(tmp))['config']['steps'], 2)  # the whole model, ready to load
+        with open(tmp) as f:
+            self.assertEqual(json.load(f)['config']['steps'], 2)  # the whole model, ready to load
         os.remove(tmp)
 
 
