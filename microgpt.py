@@ -4,7 +4,7 @@ Run `python microgpt.py` (--help lists the knobs), or paste it in a notebook."""
 import argparse, json, math, operator, os, pathlib, random, statistics, sys, time
 # Settings: each knob's name, default, meaning and lowest value (highest: 10**6). A flag each; in a notebook, edit here
 CONFIG = [
-    ('input', 'names.txt', 'the data: UTF-8 text, one document per line', None),
+    ('input', 'names.txt', 'the data, one document per line (names.txt: the one beside this file)', None),
     ('steps', 1000, 'training steps, one document each (with --load: 0)', 0),
     ('n_layer', 1, 'number of transformer blocks', 1),
     ('n_embd', 16, 'width of each token vector, a multiple of --n-head', 1),
@@ -18,7 +18,7 @@ CONFIG = [
     ('load', '', 'start from a model written by --save', None),
 ]
 SIZES = ('n_layer', 'n_embd', 'n_head', 'block_size')  # the shape of a model
-# Plumbing: command line, checks, --load, --save. Not the algorithm: skip to Data. (It uses names defined there.)
+# Plumbing: command line, checks, --load, --save. Not the algorithm: skip to Data. (It uses names defined below.)
 def fail(message): sys.exit(f'microgpt: error: {message}')  # bad input: one clean line, exit status 1
 def read(path, what):  # the text of a file, or a clean error
     try: return pathlib.Path(path).read_text(encoding='utf-8-sig')  # -sig: a byte-order mark is not text
@@ -66,7 +66,7 @@ def load_weights(saved):  # the weights of --load in place of the random ones; l
     print(f"loaded {cfg['load']}: " + ', '.join(f'{k} {v}' for k, v in saved['config'].items()))
 def progress(step, losses, start):  # a line at step 1 and every 10%
     if step == 0 or (step + 1) % max(1, steps // 10) == 0:
-        took = (time.time() - start) / (step + 1)  # seconds a step; validating a document takes half that
+        took = (time.time() - start) / (step + 1)  # seconds a step; validating a document takes about half
         loss, left = statistics.fmean(losses[-100:]), took * (steps - step - 1 + len(val_docs) / 2)
         print(f'step {step + 1:4d} / {steps} | loss {loss:.4f} | {1000 * took:.1f} ms/step | {left:.0f} s left')
 def save(path, model):  # a new file, renamed over the old one: a crash never leaves half a model
@@ -88,9 +88,9 @@ def model_file(val_loss):  # what --save writes: the sizes, how the model was ma
 # Data: one document per line, each distinct one once; every 10th is held out, to test what the model learned
 cfg, saved, text = setup()
 docs = sorted({line.strip() for line in text.splitlines() if line.strip()})
-every = max(10, len(docs) // 500 + 1)  # every 10th, or fewer: at most 500, so that validation stays quick
-val_docs = docs[every - 1::every]  # the same ones whatever the seed
-train_docs = [doc for i, doc in enumerate(docs) if (i + 1) % every]
+every = max(10, len(docs) // 500 + 1)  # 10, or more for a big file (59 for names.txt): at most 500 held out
+val_docs = docs[every - 1::every]  # every 10th document: the same ones whatever the seed
+train_docs = [doc for i, doc in enumerate(docs) if (i + 1) % every]  # all the others
 random.seed(cfg['seed'])  # from here on, the seed decides: the training order, the weights, the samples
 random.shuffle(train_docs)
 
@@ -241,7 +241,7 @@ except (KeyboardInterrupt, BrokenPipeError) as stop:  # Ctrl-C, or the reader of
     print(f'\ninterrupted after {len(losses)} steps: now saving, validating, sampling')
 if cfg['save']: save(cfg['save'], model_file(None))  # at once: nothing after this can lose the training
 if val_docs and (losses or not saved):  # a loaded model not trained again: its val loss is in its file
-    val_loss = statistics.fmean(loss.data for doc in val_docs for loss in doc_losses(doc))  # per token
+    val_loss = statistics.fmean(each.data for doc in val_docs for each in doc_losses(doc))  # per token
     print(f'val loss {val_loss:.4f} | per token, {len(val_docs)} held-out documents')
     if cfg['save']: save(cfg['save'], model_file(round(val_loss, 4)))  # again, with its val loss
 
