@@ -15,7 +15,7 @@ CONFIG = [
     ('samples', 20, 'how many names to sample after training', 0),
     ('temperature', 0.5, 'sampling: below 1 is safer, above 1 wilder', 1e-9),
     ('save', '', 'write the model to this file as soon as training ends', None),
-    ('load', '', 'start from a model written by --save', None),
+    ('load', '', 'start from a model written by --save (with --steps: a new run)', None),
 ]
 SIZES = ('n_layer', 'n_embd', 'n_head', 'block_size')  # the shape of a model
 # Plumbing: command line, checks, --load, --save. Not the algorithm: skip to Data. (It uses names defined below.)
