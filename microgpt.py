@@ -37,13 +37,12 @@ def load_model(path):  # a model written by --save, checked before a single weig
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError): pass  # Recursion: nested JSON
     fail(f'--load {path!r} is not a whole model written by --save')
 def setup():  # the settings: the table's defaults, the flags given, and what a model to --load brings
-    here = os.path.dirname(os.path.realpath(__file__)) if '__file__' in globals() else ''
+    here = os.path.dirname(os.path.realpath(__file__)) if '__file__' in globals() else ''  # '': a notebook
     parser = argparse.ArgumentParser(description='Train a tiny GPT; sample.')
-    parser.error = fail  # argparse's own errors, in one line too
+    parser.error = fail  # argparse's own errors, in one line too; a notebook's sys.argv is its kernel's: no flags
     for name, default, meaning, _ in CONFIG:
         parser.add_argument('--' + name.replace('_', '-'), type=type(default), help=f'{meaning} ({default!r})')
-    argv = sys.argv[1:] if here else []  # in a notebook, sys.argv holds the kernel's arguments
-    given = {k: v for k, v in vars(parser.parse_args(argv)).items() if v is not None}  # the flags typed
+    given = {k: v for k, v in vars(parser.parse_args(sys.argv[1:] if here else [])).items() if v is not None}
     cfg = {name: given.get(name, default) for name, default, _, _ in CONFIG}
     cfg['input'] = given.get('input', os.path.join(here, 'names.txt'))  # by default, the one beside this file
     saved = load_model(cfg['load']) if cfg['load'] else None
@@ -64,6 +63,9 @@ def load_weights(saved):  # the weights of --load in place of the random ones; l
     if set(''.join(docs)) - set(chars): fail('--input has characters that the model has no token for')
     for p, x in zip(params, [x for mat in saved['state_dict'].values() for row in mat for x in row]): p.data = x
     print(f"loaded {cfg['load']}: " + ', '.join(f'{k} {v}' for k, v in saved['config'].items()))
+def interrupted(stop):  # training stops early; then the model is saved, validated and sampled as usual
+    if isinstance(stop, BrokenPipeError): os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    print(f'\ninterrupted after {len(losses)} steps: now saving, validating, sampling')
 def progress(step, losses, start):  # a line at step 1 and every 10%
     if step == 0 or (step + 1) % max(1, steps // 10) == 0:
         took = (time.time() - start) / (step + 1)  # seconds a step; validating a document takes about half
@@ -236,9 +238,7 @@ try:
         adam_step(step, cfg['lr'] * (1 - step / steps))  # the rate decays: big steps first, then fine ones
         losses.append(loss.data)
         progress(step, losses, start)
-except (KeyboardInterrupt, BrokenPipeError) as stop:  # Ctrl-C, or the reader of the output left (| head)
-    if isinstance(stop, BrokenPipeError): os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    print(f'\ninterrupted after {len(losses)} steps: now saving, validating, sampling')
+except (KeyboardInterrupt, BrokenPipeError) as stop: interrupted(stop)  # Ctrl-C, or the output's reader left
 if cfg['save']: save(cfg['save'], model_file(None))  # at once: nothing after this can lose the training
 if val_docs and (losses or not saved):  # a loaded model not trained again: its val loss is in its file
     val_loss = statistics.fmean(each.data for doc in val_docs for each in doc_losses(doc))  # per token
