@@ -91,7 +91,7 @@ def model_file(val_loss):  # what --save writes: the sizes, how the model was ma
 cfg, saved, text = setup()
 docs = sorted({line.strip() for line in text.splitlines() if line.strip()})
 every = max(10, len(docs) // 500 + 1)  # 10, or more for a big file (59 for names.txt): at most 500 held out
-val_docs = docs[every - 1::every]  # every 10th document: the same ones whatever the seed
+val_docs = docs[every - 1::every]  # every 10th (59th) document: the same ones whatever the seed
 train_docs = [doc for i, doc in enumerate(docs) if (i + 1) % every]  # all the others
 random.seed(cfg['seed'])  # from here on, the seed decides: the training order, the weights, the samples
 random.shuffle(train_docs)
