@@ -33,7 +33,7 @@ def load_model(path):  # a model written by --save, checked before a single weig
         if (len(numbers) == n_params and all(type(config.get(k, 0)) is int for k in SIZES + ('steps',))
                 and all(type(x) in (int, float) and math.isfinite(x) for x in numbers)
                 and all(type(ch) is str and len(ch) == 1 for ch in chars) and len(set(chars)) == len(chars)):
-            return model
+            return dict(model, numbers=numbers)  # its weights, in the order of params, counted and checked
     except (ValueError, KeyError, TypeError, AttributeError, RecursionError): pass  # Recursion: nested JSON
     fail(f'--load {path!r} is not a whole model written by --save')
 def setup():  # the settings: the table's defaults, the flags given, and what a model to --load brings
@@ -59,9 +59,9 @@ def setup():  # the settings: the table's defaults, the flags given, and what a 
     if hasattr(sys.stdout, 'reconfigure'):  # each line at once, and '?' for a character the terminal lacks
         sys.stdout.reconfigure(errors='replace', line_buffering=True)
     return cfg, saved, text
-def load_weights(saved):  # the weights of --load in place of the random ones; load_model counted them
+def load_weights(saved):  # the weights of --load in place of the random ones
     if set(''.join(docs)) - set(chars): fail('--input has characters that the model has no token for')
-    for p, x in zip(params, [x for mat in saved['state_dict'].values() for row in mat for x in row]): p.data = x
+    for p, x in zip(params, saved['numbers']): p.data = x
     print(f"loaded {cfg['load']}: " + ', '.join(f'{k} {v}' for k, v in saved['config'].items()))
 def interrupted(stop):  # training stops early; then the model is saved, validated and sampled as usual
     if isinstance(stop, BrokenPipeError): os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
