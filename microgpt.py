@@ -1,98 +1,98 @@
-"""microgpt: the whole algorithm of a GPT language model, in one file of plain
-Python with no dependencies. It learns from a list of names to make up new ones.
-Run `python microgpt.py` (--help lists the knobs), or paste it in a notebook."""
-import argparse, json, math, operator, os, pathlib, random, statistics, sys, time
-# Settings: each knob's name, default, meaning and lowest value (highest: 10**6). A flag each; in a notebook, edit here
-CONFIG = [
-    ('input', 'names.txt', 'the data, one document per line (names.txt: the one beside this file)', None),
-    ('steps', 1000, 'training steps, one document each (with --load: 0)', 0),
-    ('n_layer', 1, 'number of transformer blocks', 1),
-    ('n_embd', 16, 'width of each token vector, a multiple of --n-head', 1),
-    ('n_head', 4, 'attention heads per block', 1),
-    ('block_size', 16, 'longest context in tokens; longer ones are cut', 1),
-    ('lr', 0.01, 'learning rate at the first step; it decays to 0', 1e-9),
-    ('seed', 42, 'seed of the training order, the weights, the samples', 0),
-    ('samples', 20, 'how many names to sample after training', 0),
-    ('temperature', 0.5, 'sampling: below 1 is safer, above 1 wilder', 1e-9),
-    ('save', '', 'write the model to this file as soon as training ends', None),
-    ('load', '', 'start from a model written by --save (with --steps: a new run)', None),
-]
+"""microgpt: the whole algorithm of a GPT language model, in one file
+of plain Python with no dependencies. It learns names, makes up new ones.
+Run `python microgpt.py` (see --help), or paste it in a notebook cell."""
+import argparse, json, math, operator, os, pathlib, random, sys, time
+CONFIG = [  # Settings: each knob's name, default, meaning, lowest value (highest: 10**6). In a notebook, edit here
+    ('input', 'names.txt', 'the data: a document a line', None),
+    ('steps', 1000, 'training steps (with --load: 0)', 0),
+    ('n_layer', 1, 'transformer blocks', 1),
+    ('n_embd', 16, 'width of each token vector', 1),
+    ('n_head', 4, 'attention heads, which split n_embd', 1),
+    ('block_size', 16, 'longest context, in tokens', 1),
+    ('lr', 0.01, 'learning rate, decaying to 0', 1e-9),
+    ('seed', 42, 'random seed (the split has none)', 0),
+    ('samples', 20, 'names to sample after training', 0),
+    ('temperature', 0.5, 'below 1: safer names, above: wilder', 1e-9),
+    ('save', '', 'write the model to this file', None),
+    ('load', '', 'start from a --save file (--steps: a new run)', None)]
 SIZES = ('n_layer', 'n_embd', 'n_head', 'block_size')  # the shape of a model
 # Plumbing: command line, checks, --load, --save. Not the algorithm: skip to Data. (It uses names defined below.)
 def fail(message): sys.exit(f'microgpt: error: {message}')  # bad input: one clean line, exit status 1
-def read(path, what):  # the text of a file, or a clean error
+def read(path):  # the text of a file, or a clean error
     try: return pathlib.Path(path).read_text(encoding='utf-8-sig')  # -sig: a byte-order mark is not text
-    except (OSError, UnicodeError) as e: fail(f"cannot read {what} {path!r}: {getattr(e, 'strerror', 'not UTF-8')}")
+    except OSError as e: fail(f'cannot read {path!r}: {e.strerror}')
+    except UnicodeError: fail(f'{path!r} is not UTF-8 text')
 def load_model(path):  # a model written by --save, checked before a single weight is made from it
     try:
-        model = json.loads(read(path, '--load'))
-        config, chars = model['config'], model['chars']
+        model = json.loads(read(path))
+        config, chars = model['config'], list(''.join(model['chars']))  # single characters
         numbers = [x for mat in model['state_dict'].values() for row in mat for x in row]
-        width = config['n_embd']  # wte, lm_head and wpe, then 12 * width**2 a layer (as built below)
-        n_params = (2 * len(chars) + 2 + config['block_size'] + 12 * config['n_layer'] * width) * width
-        if (len(numbers) == n_params and all(type(config.get(k, 0)) is int for k in SIZES + ('steps',))
-                and all(type(x) in (int, float) and math.isfinite(x) for x in numbers)
-                and all(type(ch) is str and len(ch) == 1 for ch in chars) and len(set(chars)) == len(chars)):
-            return dict(model, numbers=numbers)  # its weights, in the order of params, counted and checked
-    except (ValueError, KeyError, TypeError, AttributeError, RecursionError): pass  # Recursion: nested JSON
-    fail(f'--load {path!r} is not a whole model written by --save')
+        width = config['n_embd']  # wte, lm_head, wpe, then 12 width^2 a layer (as built below)
+        rows = 2 * len(chars) + 2 + config['block_size'] + 12 * config['n_layer'] * width
+        ints = all(type(config[k]) is int for k in SIZES)
+        if ints and len(numbers) == rows * width and all(map(math.isfinite, numbers)):
+            return dict(model, chars=chars, numbers=numbers)  # numbers: in the order of params
+    except Exception: pass  # whatever is wrong: not JSON, a key missing, a wrong type, nested too deep
+    fail(f'--load {path!r} is not a model written by --save')
 def setup():  # the settings: the table's defaults, the flags given, and what a model to --load brings
-    here = os.path.dirname(os.path.realpath(__file__)) if '__file__' in globals() else ''  # '': a notebook
-    parser = argparse.ArgumentParser(description='Train a tiny GPT; sample.')
-    parser.error = fail  # argparse's own errors, in one line too; a notebook's sys.argv is its kernel's: no flags
+    here = os.path.dirname(os.path.realpath(__file__)) if '__file__' in globals() else ''
+    parser = argparse.ArgumentParser(argument_default=argparse.SUPPRESS)  # a flag not given is left out
+    parser.error = fail  # argparse's own errors, in one line too
     for name, default, meaning, _ in CONFIG:
-        parser.add_argument('--' + name.replace('_', '-'), type=type(default), help=f'{meaning} ({default!r})')
-    given = {k: v for k, v in vars(parser.parse_args(sys.argv[1:] if here else [])).items() if v is not None}
+        flag = '--' + name.replace('_', '-')
+        parser.add_argument(flag, type=type(default), help=f'{meaning} ({default!r})')
+    given = vars(parser.parse_args(sys.argv[1:] if here else []))  # a notebook's argv is not ours
     cfg = {name: given.get(name, default) for name, default, _, _ in CONFIG}
-    cfg['input'] = given.get('input', os.path.join(here, 'names.txt'))  # by default, the one beside this file
     saved = load_model(cfg['load']) if cfg['load'] else None
-    if saved and set(SIZES) & set(given): fail('--load brings its own sizes: drop the size flags')
-    if saved:  # and its vocabulary; it only samples, unless --steps asks for a new run
-        cfg.update({k: saved['config'][k] for k in SIZES}, steps=given.get('steps', 0))
+    if saved and set(SIZES) & set(given): fail('--load brings its sizes: no size flags')
+    if saved: cfg.update({k: saved['config'][k] for k in SIZES}, steps=given.get('steps', 0))  # steps: see --help
     for name, _, _, low in CONFIG:  # a comparison with nan is false, so nan is refused too
         if low is not None and not low <= cfg[name] <= 10 ** 6:
             fail(f"--{name.replace('_', '-')} must be from {low} to 10**6")
-    if cfg['n_embd'] % cfg['n_head']: fail('--n-embd must be a multiple of --n-head')
-    text = read(cfg['input'], '--input')
-    if not text.strip(): fail(f"--input {cfg['input']!r} has only blank lines")
+    if cfg['n_embd'] % cfg['n_head']: fail('--n-head must divide --n-embd')
+    text = read(given.get('input', os.path.join(here, 'names.txt')))  # by default, the one beside this
+    if not text.strip(): fail('--input has no document: only blank lines')
     if cfg['save']: save(cfg['save'], None)  # a try, now: a problem shows before training, not after
-    if hasattr(sys.stdout, 'reconfigure'):  # each line at once, and '?' for a character the terminal lacks
+    if hasattr(sys.stdout, 'reconfigure'):  # each line at once; '?' for a character the terminal lacks
         sys.stdout.reconfigure(errors='replace', line_buffering=True)
     return cfg, saved, text
 def load_weights(saved):  # the weights of --load in place of the random ones
-    if set(''.join(docs)) - set(chars): fail('--input has characters that the model has no token for')
+    if set(''.join(docs)) - set(chars): fail('--input has characters unknown to the model')
     for p, x in zip(params, saved['numbers']): p.data = x
-    print(f"loaded {cfg['load']}: " + ', '.join(f'{k} {v}' for k, v in saved['config'].items()))
+    print(f"loaded {cfg['load']}: {saved['config']}")  # how it was made
 def interrupted(stop):  # training stops early; then the model is saved, validated and sampled as usual
-    if isinstance(stop, BrokenPipeError): os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    print(f'\ninterrupted after {len(losses)} steps: now saving, validating, sampling')
-def progress(step, losses, start):  # a line at step 1 and every 10%
+    if isinstance(stop, BrokenPipeError):  # the reader of the output left: the rest goes nowhere
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    print(f'\ninterrupted after {len(losses)} steps')
+def progress(step, start):  # a line at step 1 and every 10%
     if step == 0 or (step + 1) % max(1, steps // 10) == 0:
-        took = (time.time() - start) / (step + 1)  # seconds a step; validating a document takes about half
-        loss, left = statistics.fmean(losses[-100:]), took * (steps - step - 1 + len(val_docs) / 2)
+        took = (time.time() - start) / (step + 1)  # seconds a step
+        left = took * (steps - step - 1 + len(val_docs) / 2)  # validating a document: about half a step
+        loss = sum(losses[-100:]) / len(losses[-100:])  # the training loss: the mean of the last 100 steps
         print(f'step {step + 1:4d} / {steps} | loss {loss:.4f} | {1000 * took:.1f} ms/step | {left:.0f} s left')
 def save(path, model):  # a new file, renamed over the old one: a crash never leaves half a model
-    if os.path.exists(path) and not (os.path.isfile(path) and read(path, '--save').startswith('{"config"')):
-        fail(f'cannot --save to {path!r}: it is not a model written by --save')
+    ours = os.path.isfile(path) and read(path).startswith('{"config"')  # a model we wrote
+    if os.path.exists(path) and not ours: fail(f'cannot --save to {path!r}: it is not a model')
     tmp = f'{path}.{os.getpid()}.tmp'  # with model None, only a try before training
     try:
         pathlib.Path(tmp).write_text(json.dumps(model))
         os.replace(tmp, path) if model else os.remove(tmp)
-    except OSError as e:
-        fail(f'cannot --save to {path!r}: {e.strerror}' + (f'; see {tmp}' if os.path.exists(tmp) else ''))
+    except OSError as e:  # and where what was written is, if anything
+        fail(f'cannot --save to {path!r}: {e.strerror}' + (f', see {tmp}' if os.path.exists(tmp) else ''))
     if model: print(f'saved the model to {path}')
 def model_file(val_loss):  # what --save writes: the sizes, how the model was made, the vocabulary, the weights
-    made = {**{k: cfg[k] for k in SIZES}, 'seed': cfg['seed'], 'input': os.path.basename(cfg['input']),
-            'val_loss': val_loss, 'steps': len(losses) + (saved['config'].get('steps', 0) if saved else 0)}
+    made = dict(cfg, steps=len(losses), val_loss=val_loss)  # the settings it was made with (load: its start)
     weights = {name: [[p.data for p in row] for row in mat] for name, mat in state_dict.items()}
     return {'config': made, 'chars': chars, 'state_dict': weights}
 
-# Data: one document per line, each distinct one once; every 10th is held out, to test what the model learned
+# Data: one document per line; 10% of them (500 at most) are held out, to test what the model learned
 cfg, saved, text = setup()
-docs = sorted({line.strip() for line in text.splitlines() if line.strip()})
-every = max(10, len(docs) // 500 + 1)  # 10, or more for a big file (59 for names.txt): at most 500 held out
-val_docs = docs[every - 1::every]  # every 10th (59th) document: the same ones whatever the seed
-train_docs = [doc for i, doc in enumerate(docs) if (i + 1) % every]  # all the others
+docs = sorted({line.strip() for line in text.splitlines() if line.strip()})  # each once: no name in both sets
+random.Random(0).shuffle(docs)  # a fixed shuffle (sorted first: a set has no order), the same for every --seed
+n_val = min(500, len(docs) // 10)
+val_docs = docs[:n_val]  # held out: never trained on, and the same ones whatever the seed
+train_docs = docs[n_val:]
+print(f'documents: {len(train_docs)} train, {len(val_docs)} val')
 random.seed(cfg['seed'])  # from here on, the seed decides: the training order, the weights, the samples
 random.shuffle(train_docs)
 
@@ -100,6 +100,7 @@ random.shuffle(train_docs)
 chars = saved['chars'] if saved else sorted(set(''.join(docs)))
 BOS = len(chars)  # the id of the begin/end-of-document token
 vocab_size = len(chars) + 1
+print(f'vocabulary: {vocab_size}')
 def encode(text): return [chars.index(ch) for ch in text]  # a character's id: its place in chars
 def decode(ids): return ''.join(chars[i] for i in ids)
 
@@ -113,25 +114,24 @@ class Value:
         self._local_grads = local_grads  # d(this node)/d(each child), known as soon as the node is made
     def __repr__(self): return f'Value(data={self.data}, grad={self.grad})'
     def __add__(self, other):  # each operation: its result, then d(result)/d(each input); here 1 and 1
-        if isinstance(other, Value): return Value(self.data + other.data, (self, other), (1.0, 1.0))
-        return Value(self.data + other, (self,), (1.0,))  # a plain number is a constant, not a node
+        other = other if isinstance(other, Value) else Value(other)  # a number: a constant leaf
+        return Value(self.data + other.data, (self, other), (1, 1))
     def __mul__(self, other):  # d(ab)/da = b, d(ab)/db = a
-        if isinstance(other, Value): return Value(self.data * other.data, (self, other), (other.data, self.data))
-        return Value(self.data * other, (self,), (other,))
-    def __pow__(self, k): return Value(self.data ** k, (self,), (k * self.data ** (k - 1),))  # k: a number
+        other = other if isinstance(other, Value) else Value(other)
+        return Value(self.data * other.data, (self, other), (other.data, self.data))
+    def __pow__(self, k): return Value(self.data ** k, (self,), (k * self.data ** (k - 1),))  # k: a constant
     def log(self): return Value(math.log(self.data), (self,), (1 / self.data,))
     def exp(self): return Value(math.exp(self.data), (self,), (math.exp(self.data),))
-    def relu(self): return Value(max(0.0, self.data), (self,), (float(self.data > 0),))
-    def __sub__(self, other): return self + other * -1.0
-    __radd__, __rmul__ = __add__, __mul__  # 2 + a is a + 2, and 2 * a is a * 2
-    def __truediv__(self, other): return self * other ** -1
-    def backward(self):
-        # Each node after its children, by a depth-first search that keeps its own stack: any depth works
+    def relu(self): return Value(max(0, self.data), (self,), (float(self.data > 0),))
+    def __sub__(self, other): return self + other * -1  # a - b = a + (-1)b
+    def __truediv__(self, other): return self * other ** -1  # a / b = a b^-1
+    def __radd__(self, other): return self + other  # 2 + a: Python asks a, on the right, to do it
+    def __rmul__(self, other): return self * other  # 2 * a
+    def backward(self):  # each node after its children, by a depth-first search: its own stack, any depth
         topo, visited, stack = [], set(), [(self, False)]
         while stack:
             node, children_done = stack.pop()
-            if children_done:
-                topo.append(node)
+            if children_done: topo.append(node)  # its children are all in topo already
             elif node not in visited:
                 visited.add(node)
                 stack.append((node, True))  # come back to it once its children are done
@@ -142,8 +142,7 @@ class Value:
         for node in reversed(topo):
             for child, local_grad in zip(node._children, node._local_grads):
                 child.grad += local_grad * node.grad
-def vsum(xs):  # sum_i x_i, as one node with many children, not a chain of n - 1 additions: faster
-    return Value(sum(x.data for x in xs), tuple(xs), (1.0,) * len(xs))  # d/dx_i = 1
+def vsum(xs): return Value(sum(x.data for x in xs), tuple(xs), [1] * len(xs))  # one node: faster than a chain
 def dot(ws, xs):  # sum_i w_i * x_i, one node too;  d/dw_i = x_i, d/dx_i = w_i
     w_data, x_data = [w.data for w in ws], [x.data for x in xs]
     return Value(sum(map(operator.mul, w_data, x_data)), (*ws, *xs), (*x_data, *w_data))
@@ -161,8 +160,8 @@ for i in range(n_layer):  # each transformer block: attention's query, key, valu
     state_dict[f'layer{i}.mlp_fc1'] = matrix(4 * n_embd, n_embd)  # 4x wider inside, as in GPT-2
     state_dict[f'layer{i}.mlp_fc2'] = matrix(n_embd, 4 * n_embd)
 params = [p for mat in state_dict.values() for row in mat for p in row]  # every weight, in one flat list
+print(f'parameters: {len(params)}')
 if saved: load_weights(saved)
-print(f'documents: {len(train_docs)} train, {len(val_docs)} val | vocabulary: {vocab_size} | parameters: {len(params)}')
 
 # Model: a function from (token, position, what came before) to a score for each possible next token
 def linear(x, w): return [dot(row, x) for row in w]  # y = W x: one dot product per row of W
@@ -177,13 +176,12 @@ def rmsnorm(x):  # the vector rescaled to unit root-mean-square
 head_dim = n_embd // n_head  # each head works on its own slice of the channels
 def gpt(token_id, pos_id, keys, values):  # keys, values: per layer, those of every position so far (KV cache)
     tok_emb, pos_emb = state_dict['wte'][token_id], state_dict['wpe'][pos_id]  # what it is, where it stands
-    x = rmsnorm([t + p for t, p in zip(tok_emb, pos_emb)])  # normalized before each stage: one scale, stable
+    x = rmsnorm([t + p for t, p in zip(tok_emb, pos_emb)])  # what and where, in one vector of unit size (RMS)
     for i in range(n_layer):
-        # 1) Attention: the position looks back at every position so far, and takes a weighted mix of them
-        x_residual = x
+        x_residual = x  # 1) Attention: the position looks back at every position so far, takes a weighted mix
         x = rmsnorm(x)
         q = linear(x, state_dict[f'layer{i}.attn_wq'])  # the query: what this position is looking for
-        k = linear(x, state_dict[f'layer{i}.attn_wk'])  # the key: what it offers to the queries of later ones
+        k = linear(x, state_dict[f'layer{i}.attn_wk'])  # the key: what it offers to queries (its own, later ones)
         v = linear(x, state_dict[f'layer{i}.attn_wv'])  # the value: what it passes on when attended to
         keys[i].append(k)
         values[i].append(v)  # the cache holds the past and this position, never the future: causal
@@ -191,14 +189,14 @@ def gpt(token_id, pos_id, keys, values):  # keys, values: per layer, those of ev
         for h in range(n_head):  # several heads, so that each can look for something else: a vowel, the start...
             hs = h * head_dim  # head h's first channel
             q_h = q[hs:hs + head_dim]  # this head's slice of the query
-            scores = [dot(q_h, k_t[hs:hs + head_dim]) / math.sqrt(head_dim) for k_t in keys[i]]
-            weights = softmax(scores)  # how much each position counts; / sqrt: q.k grows like sqrt(head_dim)
-            head_out = [dot(weights, [v_t[hs + j] for v_t in values[i]]) for j in range(head_dim)]  # sum_t w_t v_t
+            scores = [dot(q_h, k_t[hs:hs + head_dim]) for k_t in keys[i]]  # q.k for each position t so far
+            weights = softmax([s / math.sqrt(head_dim) for s in scores])  # / sqrt: q.k grows like sqrt(head_dim)
+            head_out = [dot(weights, [v_t[j] for v_t in values[i]])  # sum_t weights_t v_t, channel by channel
+                        for j in range(hs, hs + head_dim)]
             x_attn.extend(head_out)
         x = linear(x_attn, state_dict[f'layer{i}.attn_wo'])
         x = [a + b for a, b in zip(x, x_residual)]  # the residual connection: add to x, don't replace it
-        # 2) MLP: the position thinks on its own about what attention gathered
-        x_residual = x
+        x_residual = x  # 2) MLP: the position thinks on its own about what attention gathered
         x = rmsnorm(x)
         x = linear(x, state_dict[f'layer{i}.mlp_fc1'])  # widen 4x: room for many features
         x = [xi.relu() for xi in x]
@@ -207,7 +205,8 @@ def gpt(token_id, pos_id, keys, values):  # keys, values: per layer, those of ev
     return linear(x, state_dict['lm_head'])  # the logits: one unnormalized log-probability per token
 def cross_entropy(logits, target):  # -log softmax(z)[target] = log(sum_j exp(z_j)) - z_target
     z_max = max(z.data for z in logits)  # shifted by max(z): exp cannot overflow, and log never sees 0
-    return vsum([(z - z_max).exp() for z in logits]).log() + z_max - logits[target]
+    exps = [(z - z_max).exp() for z in logits]
+    return vsum(exps).log() + z_max - logits[target]
 def doc_losses(doc):  # the loss of each next-token prediction in one document, at most block_size of them
     tokens = [BOS] + encode(doc) + [BOS]
     keys, values = [[] for _ in range(n_layer)], [[] for _ in range(n_layer)]
@@ -237,12 +236,13 @@ try:
         loss.backward()
         adam_step(step, cfg['lr'] * (1 - step / steps))  # the rate decays: big steps first, then fine ones
         losses.append(loss.data)
-        progress(step, losses, start)
+        progress(step, start)
 except (KeyboardInterrupt, BrokenPipeError) as stop: interrupted(stop)  # Ctrl-C, or the output's reader left
 if cfg['save']: save(cfg['save'], model_file(None))  # at once: nothing after this can lose the training
-if val_docs and (losses or not saved):  # a loaded model not trained again: its val loss is in its file
-    val_loss = statistics.fmean(each.data for doc in val_docs for each in doc_losses(doc))  # per token
-    print(f'val loss {val_loss:.4f} | per token, {len(val_docs)} held-out documents')
+if val_docs and (losses or not saved):  # skipped for a loaded model not trained again: its file has its val loss
+    val_losses = [each.data for doc in val_docs for each in doc_losses(doc)]
+    val_loss = sum(val_losses) / len(val_losses)  # per token
+    print(f'val loss {val_loss:.4f} | per token, {len(val_docs)} held-out docs')
     if cfg['save']: save(cfg['save'], model_file(round(val_loss, 4)))  # again, with its val loss
 
 # Sampling: feed the model its own predictions, one token at a time, until it says BOS (the end)
@@ -252,9 +252,9 @@ for sample_idx in range(cfg['samples']):
     for pos in range(block_size):
         logits = gpt(tokens[pos], pos, keys, values)
         probs = softmax([z / cfg['temperature'] for z in logits])  # temperature T < 1 sharpens, T > 1 flattens
-        token_id = random.choices(range(vocab_size), weights=[p.data for p in probs])[0]
-        if token_id == BOS:
-            break  # the model says the document is over
+        token_id = random.choices(range(vocab_size), weights=[p.data for p in probs])[0]  # drawn by its odds
+        if token_id == BOS: break  # the model says the document is over
         tokens.append(token_id)
-    name = decode(tokens[1:])  # marked if it is a copy of a name the model trained on
-    print(f'sample {sample_idx + 1:2d}: {name}' + ('  (in training data)' if name in train_docs else ''))
+    name = decode(tokens[1:])
+    seen = '  (in training data)' if name in train_docs else ''  # a copy of a name it trained on
+    print(f'sample {sample_idx + 1:2d}: {name}{seen}')
