@@ -2,19 +2,19 @@
 of plain Python with no dependencies. It learns names, makes up new ones.
 Run `python microgpt.py` (see --help), or paste it in a notebook cell."""
 import argparse, json, math, operator, os, pathlib, random, sys, time
-CONFIG = [  # Settings: each knob's name, default, meaning, lowest value (highest: 10**6). In a notebook, edit here
-    ('input', 'names.txt', 'the data: a document a line', None),
-    ('steps', 1000, 'training steps (with --load: 0)', 0),
-    ('n_layer', 1, 'transformer blocks', 1),
-    ('n_embd', 16, 'width of each token vector', 1),
+CONFIG = [  # Settings: name, default, meaning, lowest value allowed (the highest: 10**6). In a notebook, edit here
+    ('input', 'names.txt', 'the data: one document per line', None),
+    ('steps', 1000, 'training steps (0 with --load: only sample)', 0),
+    ('n_layer', 1, 'number of transformer blocks', 1),
+    ('n_embd', 16, 'width of every token vector', 1),
     ('n_head', 4, 'attention heads, which split n_embd', 1),
     ('block_size', 16, 'longest context, in tokens', 1),
     ('lr', 0.01, 'learning rate, decaying to 0', 1e-9),
-    ('seed', 42, 'random seed (the split has none)', 0),
+    ('seed', 42, 'random seed (the split does not use it)', 0),
     ('samples', 20, 'names to sample after training', 0),
     ('temperature', 0.5, 'below 1: safer names, above: wilder', 1e-9),
     ('save', '', 'write the model to this file', None),
-    ('load', '', 'start from a --save file (--steps: a new run)', None)]
+    ('load', '', 'start from a --save model (with --steps: a new run)', None)]
 SIZES = ('n_layer', 'n_embd', 'n_head', 'block_size')  # the shape of a model
 # Plumbing: command line, checks, --load, --save. Not the algorithm: skip to Data. (It uses names defined below.)
 def fail(message): sys.exit(f'microgpt: error: {message}')  # bad input: one clean line, exit status 1
@@ -51,7 +51,7 @@ def setup():  # the settings: the table's defaults, the flags given, and what a 
             fail(f"--{name.replace('_', '-')} must be from {low} to 10**6")
     if cfg['n_embd'] % cfg['n_head']: fail('--n-head must divide --n-embd')
     text = read(given.get('input', os.path.join(here, 'names.txt')))  # by default, the one beside this
-    if not text.strip(): fail('--input has no document: only blank lines')
+    if not text.strip(): fail('--input has only blank lines')
     if cfg['save']: save(cfg['save'], None)  # a try, now: a problem shows before training, not after
     if hasattr(sys.stdout, 'reconfigure'):  # each line at once; '?' for a character the terminal lacks
         sys.stdout.reconfigure(errors='replace', line_buffering=True)
@@ -67,7 +67,7 @@ def interrupted(stop):  # training stops early; then the model is saved, validat
 def progress(step, start):  # a line at step 1 and every 10%
     if step == 0 or (step + 1) % max(1, steps // 10) == 0:
         took = (time.time() - start) / (step + 1)  # seconds a step
-        left = took * (steps - step - 1 + len(val_docs) / 2)  # validating a document: about half a step
+        left = took * (steps - step - 1 + len(val_docs) / 2)  # validating a document: about half (no backward)
         loss = sum(losses[-100:]) / len(losses[-100:])  # the training loss: the mean of the last 100 steps
         print(f'step {step + 1:4d} / {steps} | loss {loss:.4f} | {1000 * took:.1f} ms/step | {left:.0f} s left')
 def save(path, model):  # a new file, renamed over the old one: a crash never leaves half a model
@@ -114,7 +114,7 @@ class Value:
         self._local_grads = local_grads  # d(this node)/d(each child), known as soon as the node is made
     def __repr__(self): return f'Value(data={self.data}, grad={self.grad})'
     def __add__(self, other):  # each operation: its result, then d(result)/d(each input); here 1 and 1
-        other = other if isinstance(other, Value) else Value(other)  # a number: a constant leaf
+        other = other if isinstance(other, Value) else Value(other)  # a plain number: a leaf, a constant
         return Value(self.data + other.data, (self, other), (1, 1))
     def __mul__(self, other):  # d(ab)/da = b, d(ab)/db = a
         other = other if isinstance(other, Value) else Value(other)
@@ -125,14 +125,14 @@ class Value:
     def relu(self): return Value(max(0, self.data), (self,), (float(self.data > 0),))
     def __sub__(self, other): return self + other * -1  # a - b = a + (-1)b
     def __truediv__(self, other): return self * other ** -1  # a / b = a b^-1
-    def __radd__(self, other): return self + other  # 2 + a: Python asks a, on the right, to do it
-    def __rmul__(self, other): return self * other  # 2 * a
+    __radd__ = __add__  # 2 + a: Python asks a to do it, as a.__radd__(2), and 2 + a = a + 2
+    __rmul__ = __mul__  # 2 * a, the same way
     def backward(self):  # each node after its children, by a depth-first search: its own stack, any depth
         topo, visited, stack = [], set(), [(self, False)]
         while stack:
             node, children_done = stack.pop()
             if children_done: topo.append(node)  # its children are all in topo already
-            elif node not in visited:
+            elif node not in visited:  # two parents may push a node: it is visited once
                 visited.add(node)
                 stack.append((node, True))  # come back to it once its children are done
                 for child in node._children:

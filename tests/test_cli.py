@@ -299,6 +299,8 @@ class TestBadInput(unittest.TestCase):
             'infinite size': broken('"n_layer": 1', '"n_layer": 1e999'),
             'fractional size': broken('"n_embd": 16', '"n_embd": 16.5'),
             'huge size': broken('"n_embd": 16', '"n_embd": 100000000'),
+            'fractional head count': broken('"n_head": 4', '"n_head": 4.0'),  # n_head does not change the count
+            'vocabulary as a mapping': broken(r'"chars": \[[^\]]*\]', '"chars": {"a": 1, "b": 2}'),
             'one weight too many': broken(r'"wte": \[\[', '"wte": [[0.5, '),
             'deep json': write('deep.json', b'[' * 100000 + b']' * 100000),
             'text file': write('notes.txt', b'my notes\n'),
@@ -355,11 +357,21 @@ class TestBadInput(unittest.TestCase):
 
     def test_each_bad_model_file_gets_one_clean_line(self):
         for name in ('not json', 'not a model', 'nan weight', 'infinite weight', 'infinite size', 'fractional size',
-                     'huge size', 'one weight too many', 'deep json'):
+                     'huge size', 'fractional head count', 'vocabulary as a mapping', 'one weight too many', 'deep json'):
             with self.subTest(name):
                 self.assertCleanError(['--input', SMALL, '--load', self.files[name]], '--load', 'not a model')
         self.assertCleanError(['--load', 'no-such-model.json'], "cannot read 'no-such-model.json'", 'No such file')
         self.assertCleanError(['--input', self.files['capitals'], '--load', self.model, '--steps', 1], 'unknown to the model')
+
+    def test_a_vocabulary_stored_as_a_mapping_is_read_as_its_characters(self):
+        with open(self.model) as f:
+            model = json.load(f)
+        model['chars'] = {ch: i for i, ch in enumerate(model['chars'])}
+        path = os.path.join(self.folder, 'mapping.json')
+        with open(path, 'w') as f:
+            json.dump(model, f)
+        result = cli('--input', SMALL, '--load', path, '--steps', 1, '--samples', 1, cwd=self.folder)
+        self.assertEqual(result.returncode, 0, result.stderr)
 
     def test_size_flags_are_refused_with_a_loaded_model(self):
         self.assertCleanError(['--input', SMALL, '--load', self.model, '--n-embd', 32], 'sizes')
