@@ -2,9 +2,9 @@
 of plain Python with no dependencies. It learns names, makes up new ones.
 Run `python microgpt.py` (see --help), or paste it in a notebook cell."""
 import argparse, json, math, operator, os, pathlib, random, sys, time
-CONFIG = [  # Settings: name, default, meaning, lowest value allowed (the highest: 10**6). In a notebook, edit here
-    ('input', 'names.txt', 'the data: one document per line', None),
-    ('steps', 1000, 'training steps (0 with --load: only sample)', 0),
+CONFIG = [  # Settings, a row each: name, default, meaning (for --help), lowest value allowed; all: up to 10**6
+    ('input', 'names.txt', 'the data: one document per line', None),  # the names.txt beside this file
+    ('steps', 1000, 'training steps (with --load: 0 unless given)', 0),
     ('n_layer', 1, 'number of transformer blocks', 1),
     ('n_embd', 16, 'width of every token vector', 1),
     ('n_head', 4, 'attention heads, which split n_embd', 1),
@@ -53,9 +53,8 @@ def setup():  # the settings: the table's defaults, the flags given, and what a 
     text = read(given.get('input', os.path.join(here, 'names.txt')))  # by default, the one beside this
     if not text.strip(): fail('--input has only blank lines')
     if cfg['save']: save(cfg['save'], None)  # a try, now: a problem shows before training, not after
-    if hasattr(sys.stdout, 'reconfigure'):  # each line at once; '?' for a character the terminal lacks
-        sys.stdout.reconfigure(errors='replace', line_buffering=True)
-    return cfg, saved, text
+    if hasattr(sys.stdout, 'reconfigure'): sys.stdout.reconfigure(errors='replace', line_buffering=True)
+    return cfg, saved, text  # (just above: print each line at once, '?' for a character the terminal lacks)
 def load_weights(saved):  # the weights of --load in place of the random ones
     if set(''.join(docs)) - set(chars): fail('--input has characters unknown to the model')
     for p, x in zip(params, saved['numbers']): p.data = x
@@ -87,13 +86,14 @@ def model_file(val_loss):  # what --save writes: the sizes, how the model was ma
 
 # Data: one document per line; 10% of them (500 at most) are held out, to test what the model learned
 cfg, saved, text = setup()
-docs = sorted({line.strip() for line in text.splitlines() if line.strip()})  # each once: no name in both sets
-random.Random(0).shuffle(docs)  # a fixed shuffle (sorted first: a set has no order), the same for every --seed
+docs = sorted({line.strip() for line in text.splitlines() if line.strip()})  # each distinct one once, in order
+random.seed(0)  # the held-out documents are drawn with seed 0, not --seed: the same ones in every run
+random.shuffle(docs)
 n_val = min(500, len(docs) // 10)
-val_docs = docs[:n_val]  # held out: never trained on, and the same ones whatever the seed
+val_docs = docs[:n_val]  # held out: never trained on (and a repeat of one was dropped above)
 train_docs = docs[n_val:]
 print(f'documents: {len(train_docs)} train, {len(val_docs)} val')
-random.seed(cfg['seed'])  # from here on, the seed decides: the training order, the weights, the samples
+random.seed(cfg['seed'])  # from here on, --seed decides: the training order, the weights, the samples
 random.shuffle(train_docs)
 
 # Tokenizer: one token per distinct character, plus BOS, a token that begins and ends each document
@@ -166,7 +166,7 @@ if saved: load_weights(saved)
 # Model: a function from (token, position, what came before) to a score for each possible next token
 def linear(x, w): return [dot(row, x) for row in w]  # y = W x: one dot product per row of W
 def softmax(logits):  # p_i = exp(z_i) / sum_j exp(z_j): positive, and they sum to 1
-    z_max = max(z.data for z in logits)  # exp(z - max) cannot overflow, and the ratios are the same
+    z_max = max(z.data for z in logits)  # a plain number: exp(z - max) cannot overflow, and the ratios are the same
     exps = [(z - z_max).exp() for z in logits]
     inv_total = vsum(exps) ** -1  # 1 / sum_j exp(z_j)
     return [e * inv_total for e in exps]
@@ -181,7 +181,7 @@ def gpt(token_id, pos_id, keys, values):  # keys, values: per layer, those of ev
         x_residual = x  # 1) Attention: the position looks back at every position so far, takes a weighted mix
         x = rmsnorm(x)
         q = linear(x, state_dict[f'layer{i}.attn_wq'])  # the query: what this position is looking for
-        k = linear(x, state_dict[f'layer{i}.attn_wk'])  # the key: what it offers to queries (its own, later ones)
+        k = linear(x, state_dict[f'layer{i}.attn_wk'])  # the key: what it offers to queries, its own and later
         v = linear(x, state_dict[f'layer{i}.attn_wv'])  # the value: what it passes on when attended to
         keys[i].append(k)
         values[i].append(v)  # the cache holds the past and this position, never the future: causal
@@ -204,12 +204,12 @@ def gpt(token_id, pos_id, keys, values):  # keys, values: per layer, those of ev
         x = [a + b for a, b in zip(x, x_residual)]
     return linear(x, state_dict['lm_head'])  # the logits: one unnormalized log-probability per token
 def cross_entropy(logits, target):  # -log softmax(z)[target] = log(sum_j exp(z_j)) - z_target
-    z_max = max(z.data for z in logits)  # shifted by max(z): exp cannot overflow, and log never sees 0
+    z_max = max(z.data for z in logits)  # a plain number, as in softmax: exp cannot overflow, and log never sees 0
     exps = [(z - z_max).exp() for z in logits]
     return vsum(exps).log() + z_max - logits[target]
 def doc_losses(doc):  # the loss of each next-token prediction in one document, at most block_size of them
     tokens = [BOS] + encode(doc) + [BOS]
-    keys, values = [[] for _ in range(n_layer)], [[] for _ in range(n_layer)]
+    keys, values = [[] for _ in range(n_layer)], [[] for _ in range(n_layer)]  # empty caches: a new document
     token_losses = []
     for pos in range(min(block_size, len(tokens) - 1)):
         logits = gpt(tokens[pos], pos, keys, values)  # this also caches pos's key and value for later ones
@@ -239,20 +239,20 @@ try:
         progress(step, start)
 except (KeyboardInterrupt, BrokenPipeError) as stop: interrupted(stop)  # Ctrl-C, or the output's reader left
 if cfg['save']: save(cfg['save'], model_file(None))  # at once: nothing after this can lose the training
-if val_docs and (losses or not saved):  # skipped for a loaded model not trained again: its file has its val loss
-    val_losses = [each.data for doc in val_docs for each in doc_losses(doc)]
+if val_docs and (losses or not saved):  # not for a loaded model left untrained: its file has its val loss
+    val_losses = [each.data for doc in val_docs for each in doc_losses(doc)]  # every held-out token's loss
     val_loss = sum(val_losses) / len(val_losses)  # per token
     print(f'val loss {val_loss:.4f} | per token, {len(val_docs)} held-out docs')
     if cfg['save']: save(cfg['save'], model_file(round(val_loss, 4)))  # again, with its val loss
 
 # Sampling: feed the model its own predictions, one token at a time, until it says BOS (the end)
 for sample_idx in range(cfg['samples']):
-    keys, values = [[] for _ in range(n_layer)], [[] for _ in range(n_layer)]
-    tokens = [BOS]
+    keys, values = [[] for _ in range(n_layer)], [[] for _ in range(n_layer)]  # empty caches: a new name
+    tokens = [BOS]  # it begins with BOS, as every document does
     for pos in range(block_size):
         logits = gpt(tokens[pos], pos, keys, values)
         probs = softmax([z / cfg['temperature'] for z in logits])  # temperature T < 1 sharpens, T > 1 flattens
-        token_id = random.choices(range(vocab_size), weights=[p.data for p in probs])[0]  # drawn by its odds
+        token_id = random.choices(range(vocab_size), weights=[p.data for p in probs])[0]  # drawn by its probability
         if token_id == BOS: break  # the model says the document is over
         tokens.append(token_id)
     name = decode(tokens[1:])
