@@ -2,9 +2,9 @@
 of plain Python with no dependencies. It learns names, makes up new ones.
 Run `python microgpt.py` (see --help), or paste it in a notebook cell."""
 import argparse, json, math, operator, os, pathlib, random, sys, time
-CONFIG = [  # Settings, a row each: name, default, meaning (for --help), lowest value allowed; all: up to 10**6
+CONFIG = [  # Settings: name, default, meaning (--help shows it), lowest value allowed (the highest is 10**6)
     ('input', 'names.txt', 'the data: one document per line', None),  # the names.txt beside this file
-    ('steps', 1000, 'training steps (with --load: 0 unless given)', 0),
+    ('steps', 1000, 'training steps (with --load, default 0: only sample)', 0),
     ('n_layer', 1, 'number of transformer blocks', 1),
     ('n_embd', 16, 'width of every token vector', 1),
     ('n_head', 4, 'attention heads, which split n_embd', 1),
@@ -14,7 +14,7 @@ CONFIG = [  # Settings, a row each: name, default, meaning (for --help), lowest 
     ('samples', 20, 'names to sample after training', 0),
     ('temperature', 0.5, 'below 1: safer names, above: wilder', 1e-9),
     ('save', '', 'write the model to this file', None),
-    ('load', '', 'start from a --save model (with --steps: a new run)', None)]
+    ('load', '', 'a --save model: sample it, or train anew (--steps)', None)]
 SIZES = ('n_layer', 'n_embd', 'n_head', 'block_size')  # the shape of a model
 # Plumbing: command line, checks, --load, --save. Not the algorithm: skip to Data. (It uses names defined below.)
 def fail(message): sys.exit(f'microgpt: error: {message}')  # bad input: one clean line, exit status 1
@@ -22,12 +22,12 @@ def read(path):  # the text of a file, or a clean error
     try: return pathlib.Path(path).read_text(encoding='utf-8-sig')  # -sig: a byte-order mark is not text
     except OSError as e: fail(f'cannot read {path!r}: {e.strerror}')
     except UnicodeError: fail(f'{path!r} is not UTF-8 text')
-def load_model(path):  # a model written by --save, checked before a single weight is made from it
+def load_model(path):  # a model written by --save: its sizes, weight count and numbers checked before use
     try:
         model = json.loads(read(path))
         config, chars = model['config'], list(''.join(model['chars']))  # single characters
         numbers = [x for mat in model['state_dict'].values() for row in mat for x in row]
-        width = config['n_embd']  # wte, lm_head, wpe, then 12 width^2 a layer (as built below)
+        width = config['n_embd']  # rows: vocab_size for wte and lm_head, block_size for wpe, 12 width a layer
         rows = 2 * len(chars) + 2 + config['block_size'] + 12 * config['n_layer'] * width
         ints = all(type(config[k]) is int for k in SIZES)
         if ints and len(numbers) == rows * width and all(map(math.isfinite, numbers)):
@@ -38,9 +38,8 @@ def setup():  # the settings: the table's defaults, the flags given, and what a 
     here = os.path.dirname(os.path.realpath(__file__)) if '__file__' in globals() else ''
     parser = argparse.ArgumentParser(argument_default=argparse.SUPPRESS)  # a flag not given is left out
     parser.error = fail  # argparse's own errors, in one line too
-    for name, default, meaning, _ in CONFIG:
-        flag = '--' + name.replace('_', '-')
-        parser.add_argument(flag, type=type(default), help=f'{meaning} ({default!r})')
+    for name, default, meaning, _ in CONFIG:  # n_embd: --n-embd, and so on
+        parser.add_argument('--' + name.replace('_', '-'), type=type(default), help=f'{meaning} ({default!r})')
     given = vars(parser.parse_args(sys.argv[1:] if here else []))  # a notebook's argv is not ours
     cfg = {name: given.get(name, default) for name, default, _, _ in CONFIG}
     saved = load_model(cfg['load']) if cfg['load'] else None
@@ -53,8 +52,9 @@ def setup():  # the settings: the table's defaults, the flags given, and what a 
     text = read(given.get('input', os.path.join(here, 'names.txt')))  # by default, the one beside this
     if not text.strip(): fail('--input has only blank lines')
     if cfg['save']: save(cfg['save'], None)  # a try, now: a problem shows before training, not after
-    if hasattr(sys.stdout, 'reconfigure'): sys.stdout.reconfigure(errors='replace', line_buffering=True)
-    return cfg, saved, text  # (just above: print each line at once, '?' for a character the terminal lacks)
+    if hasattr(sys.stdout, 'reconfigure'):  # print each line at once, and '?' for a character the terminal lacks
+        sys.stdout.reconfigure(errors='replace', line_buffering=True)
+    return cfg, saved, text
 def load_weights(saved):  # the weights of --load in place of the random ones
     if set(''.join(docs)) - set(chars): fail('--input has characters unknown to the model')
     for p, x in zip(params, saved['numbers']): p.data = x
@@ -80,20 +80,20 @@ def save(path, model):  # a new file, renamed over the old one: a crash never le
         fail(f'cannot --save to {path!r}: {e.strerror}' + (f', see {tmp}' if os.path.exists(tmp) else ''))
     if model: print(f'saved the model to {path}')
 def model_file(val_loss):  # what --save writes: the sizes, how the model was made, the vocabulary, the weights
-    made = dict(cfg, steps=len(losses), val_loss=val_loss)  # the settings it was made with (load: its start)
+    made = dict(cfg, steps=len(losses), val_loss=val_loss)  # its settings (load: the model it began from)
     weights = {name: [[p.data for p in row] for row in mat] for name, mat in state_dict.items()}
     return {'config': made, 'chars': chars, 'state_dict': weights}
 
 # Data: one document per line; 10% of them (500 at most) are held out, to test what the model learned
 cfg, saved, text = setup()
-docs = sorted({line.strip() for line in text.splitlines() if line.strip()})  # each distinct one once, in order
-random.seed(0)  # the held-out documents are drawn with seed 0, not --seed: the same ones in every run
+docs = sorted({line.strip() for line in text.splitlines() if line.strip()})  # each distinct one once: see val_docs
+random.seed(0)  # seed 0 for the split, not --seed: every run is scored on the same held-out documents
 random.shuffle(docs)
 n_val = min(500, len(docs) // 10)
-val_docs = docs[:n_val]  # held out: never trained on (and a repeat of one was dropped above)
+val_docs = docs[:n_val]  # held out, and as each document is there once, none of them is also trained on
 train_docs = docs[n_val:]
 print(f'documents: {len(train_docs)} train, {len(val_docs)} val')
-random.seed(cfg['seed'])  # from here on, --seed decides: the training order, the weights, the samples
+random.seed(cfg['seed'])  # from here on, --seed decides: the training order, the initial weights, the samples
 random.shuffle(train_docs)
 
 # Tokenizer: one token per distinct character, plus BOS, a token that begins and ends each document
@@ -176,7 +176,7 @@ def rmsnorm(x):  # the vector rescaled to unit root-mean-square
 head_dim = n_embd // n_head  # each head works on its own slice of the channels
 def gpt(token_id, pos_id, keys, values):  # keys, values: per layer, those of every position so far (KV cache)
     tok_emb, pos_emb = state_dict['wte'][token_id], state_dict['wpe'][pos_id]  # what it is, where it stands
-    x = rmsnorm([t + p for t, p in zip(tok_emb, pos_emb)])  # what and where, in one vector of unit size (RMS)
+    x = rmsnorm([t + p for t, p in zip(tok_emb, pos_emb)])  # what and where; normalized here, and in each block
     for i in range(n_layer):
         x_residual = x  # 1) Attention: the position looks back at every position so far, takes a weighted mix
         x = rmsnorm(x)
@@ -190,7 +190,7 @@ def gpt(token_id, pos_id, keys, values):  # keys, values: per layer, those of ev
             hs = h * head_dim  # head h's first channel
             q_h = q[hs:hs + head_dim]  # this head's slice of the query
             scores = [dot(q_h, k_t[hs:hs + head_dim]) for k_t in keys[i]]  # q.k for each position t so far
-            weights = softmax([s / math.sqrt(head_dim) for s in scores])  # / sqrt: q.k grows like sqrt(head_dim)
+            weights = softmax([s / math.sqrt(head_dim) for s in scores])  # / sqrt: q.k spreads as sqrt(head_dim)
             head_out = [dot(weights, [v_t[j] for v_t in values[i]])  # sum_t weights_t v_t, channel by channel
                         for j in range(hs, hs + head_dim)]
             x_attn.extend(head_out)
@@ -224,7 +224,7 @@ def adam_step(t, lr):  # t: steps taken before this one
     for i, p in enumerate(params):
         m[i] = beta1 * m[i] + (1 - beta1) * p.grad
         v[i] = beta2 * v[i] + (1 - beta2) * p.grad * p.grad  # g^2
-        p.data -= lr * (m[i] / c1) / ((v[i] / c2) ** 0.5 + eps)  # m_hat / (sqrt(v_hat) + eps): about lr a step
+        p.data -= lr * (m[i] / c1) / ((v[i] / c2) ** 0.5 + eps)  # m_hat / (sqrt(v_hat) + eps): steps of roughly lr
         p.grad = 0.0  # backward adds to .grad, so it starts from 0 at every step
 
 # Training: one document per step; its loss is the mean cross-entropy, lower when the model predicts it better
