@@ -16,7 +16,7 @@ CONFIG = [  # Settings: name, default, meaning (--help shows it), lowest value a
     ('save', '', 'write the model to this file', None),
     ('load', '', 'a --save model: sample it, or train anew (--steps)', None)]
 SIZES = ('n_layer', 'n_embd', 'n_head', 'block_size')  # the shape of a model
-# Plumbing: command line, checks, --load, --save. Not the algorithm: skip to Data. (It uses names defined below.)
+# Plumbing: command line, checks, --load, --save. Not the algorithm: skip to Data. (Called once its names exist.)
 def fail(message): sys.exit(f'microgpt: error: {message}')  # bad input: one clean line, exit status 1
 def read(path):  # the text of a file, or a clean error
     try: return pathlib.Path(path).read_text(encoding='utf-8-sig')  # -sig: a byte-order mark is not text
@@ -40,7 +40,7 @@ def setup():  # the settings: the table's defaults, the flags given, and what a 
     parser.error = fail  # argparse's own errors, in one line too
     for name, default, meaning, _ in CONFIG:  # n_embd: --n-embd, and so on
         parser.add_argument('--' + name.replace('_', '-'), type=type(default), help=f'{meaning} ({default!r})')
-    given = vars(parser.parse_args(sys.argv[1:] if here else []))  # a notebook's argv is not ours
+    given = vars(parser.parse_args(sys.argv[1:] if here else []))  # here is '' in a notebook: its argv is the kernel's
     cfg = {name: given.get(name, default) for name, default, _, _ in CONFIG}
     saved = load_model(cfg['load']) if cfg['load'] else None
     if saved and set(SIZES) & set(given): fail('--load brings its sizes: no size flags')
@@ -85,7 +85,7 @@ def model_file(val_loss):  # what --save writes: the sizes, how the model was ma
     return {'config': made, 'chars': chars, 'state_dict': weights}
 
 # Data: one document per line; 10% of them (500 at most) are held out, to test what the model learned
-cfg, saved, text = setup()
+cfg, saved, text = setup()  # the settings, a model to --load, the text of --input (see Plumbing)
 docs = sorted({line.strip() for line in text.splitlines() if line.strip()})  # each distinct one once: see val_docs
 random.seed(0)  # seed 0 for the split, not --seed: every run is scored on the same held-out documents
 random.shuffle(docs)

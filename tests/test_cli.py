@@ -52,6 +52,7 @@ class TestValidation(unittest.TestCase):
         self.assertEqual(a.val_docs, b.val_docs)  # the same for every seed ...
         self.assertNotEqual(a.train_docs, b.train_docs)  # ... while the training order follows the seed
         self.assertEqual(len(a.val_docs), 30)  # a tenth of the 300 documents
+        self.assertGreater(len({doc[0] for doc in a.val_docs}), 10)  # drawn from all over, not a run of a-names
         self.assertFalse(set(a.val_docs) & set(a.train_docs))
         with open(SMALL) as f:
             self.assertEqual(sorted(a.val_docs + a.train_docs), sorted(set(f.read().split())))
