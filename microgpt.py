@@ -14,9 +14,9 @@ CONFIG = [  # Settings: name, default, meaning (--help shows it), lowest value a
     ('samples', 20, 'names to sample after training', 0),
     ('temperature', 0.5, 'below 1: safer names, above: wilder', 1e-9),
     ('save', '', 'write the model to this file', None),
-    ('load', '', 'a --save model: sample it, or train anew (--steps)', None)]
+    ('load', '', 'a --save model: sample it, or train it more (--steps)', None)]
 SIZES = ('n_layer', 'n_embd', 'n_head', 'block_size')  # the shape of a model
-# Plumbing: command line, checks, --load, --save. Not the algorithm: skip to Data. (Called once its names exist.)
+# Plumbing (command line, checks, --load, --save): not the algorithm, skip to Data. Its functions are called there
 def fail(message): sys.exit(f'microgpt: error: {message}')  # bad input: one clean line, exit status 1
 def read(path):  # the text of a file, or a clean error
     try: return pathlib.Path(path).read_text(encoding='utf-8-sig')  # -sig: a byte-order mark is not text
@@ -27,7 +27,7 @@ def load_model(path):  # a model written by --save: its sizes, weight count and 
         model = json.loads(read(path))
         config, chars = model['config'], list(''.join(model['chars']))  # single characters
         numbers = [x for mat in model['state_dict'].values() for row in mat for x in row]
-        width = config['n_embd']  # rows: vocab_size for wte and lm_head, block_size for wpe, 12 width a layer
+        width = config['n_embd']  # weights: width each per row of wte, lm_head and wpe, then 12 width^2 a layer
         rows = 2 * len(chars) + 2 + config['block_size'] + 12 * config['n_layer'] * width
         ints = all(type(config[k]) is int for k in SIZES)
         if ints and len(numbers) == rows * width and all(map(math.isfinite, numbers)):
@@ -38,8 +38,9 @@ def setup():  # the settings: the table's defaults, the flags given, and what a 
     here = os.path.dirname(os.path.realpath(__file__)) if '__file__' in globals() else ''
     parser = argparse.ArgumentParser(argument_default=argparse.SUPPRESS)  # a flag not given is left out
     parser.error = fail  # argparse's own errors, in one line too
-    for name, default, meaning, _ in CONFIG:  # n_embd: --n-embd, and so on
-        parser.add_argument('--' + name.replace('_', '-'), type=type(default), help=f'{meaning} ({default!r})')
+    for name, default, meaning, _ in CONFIG:
+        flag = '--' + name.replace('_', '-')  # n_embd: --n-embd
+        parser.add_argument(flag, type=type(default), help=f'{meaning} ({default!r})')
     given = vars(parser.parse_args(sys.argv[1:] if here else []))  # here is '' in a notebook: its argv is the kernel's
     cfg = {name: given.get(name, default) for name, default, _, _ in CONFIG}
     saved = load_model(cfg['load']) if cfg['load'] else None
@@ -86,11 +87,10 @@ def model_file(val_loss):  # what --save writes: the sizes, how the model was ma
 
 # Data: one document per line; 10% of them (500 at most) are held out, to test what the model learned
 cfg, saved, text = setup()  # the settings, a model to --load, the text of --input (see Plumbing)
-docs = sorted({line.strip() for line in text.splitlines() if line.strip()})  # each distinct one once: see val_docs
-random.seed(0)  # seed 0 for the split, not --seed: every run is scored on the same held-out documents
-random.shuffle(docs)
+docs = sorted({line.strip() for line in text.splitlines() if line.strip()})  # a set: each distinct document once
+random.Random(0).shuffle(docs)  # in an order fixed once for all (seed 0): the same held-out ones for every --seed
 n_val = min(500, len(docs) // 10)
-val_docs = docs[:n_val]  # held out, and as each document is there once, none of them is also trained on
+val_docs = docs[:n_val]  # held out: never trained on, as no document is there twice
 train_docs = docs[n_val:]
 print(f'documents: {len(train_docs)} train, {len(val_docs)} val')
 random.seed(cfg['seed'])  # from here on, --seed decides: the training order, the initial weights, the samples
@@ -148,7 +148,7 @@ def dot(ws, xs):  # sum_i w_i * x_i, one node too;  d/dw_i = x_i, d/dx_i = w_i
     return Value(sum(map(operator.mul, w_data, x_data)), (*ws, *xs), (*x_data, *w_data))
 
 # Parameters: the model's knowledge, matrices of shape [out][in] (GPT-2's names where it has one), learned
-def matrix(n_out, n_in):  # random, or all units would learn alike; small, so that first guesses are even
+def matrix(n_out, n_in):  # random, or all units would learn alike; small, so that first guesses are near uniform
     return [[Value(random.gauss(0, 0.08)) for _ in range(n_in)] for _ in range(n_out)]
 n_layer, n_embd, n_head, block_size = (cfg[name] for name in SIZES)
 state_dict = {'wte': matrix(vocab_size, n_embd),      # token embeddings: one vector per token
@@ -239,7 +239,7 @@ try:
         progress(step, start)
 except (KeyboardInterrupt, BrokenPipeError) as stop: interrupted(stop)  # Ctrl-C, or the output's reader left
 if cfg['save']: save(cfg['save'], model_file(None))  # at once: nothing after this can lose the training
-if val_docs and (losses or not saved):  # not for a loaded model left untrained: its file has its val loss
+if val_docs and (losses or not saved):  # not for a loaded model left untrained: its file says its val loss
     val_losses = [each.data for doc in val_docs for each in doc_losses(doc)]  # every held-out token's loss
     val_loss = sum(val_losses) / len(val_losses)  # per token
     print(f'val loss {val_loss:.4f} | per token, {len(val_docs)} held-out docs')
@@ -256,5 +256,5 @@ for sample_idx in range(cfg['samples']):
         if token_id == BOS: break  # the model says the document is over
         tokens.append(token_id)
     name = decode(tokens[1:])
-    seen = '  (in training data)' if name in train_docs else ''  # a copy of a name it trained on
+    seen = '  (in training data)' if name in train_docs else ''  # a copy of a name in its training set
     print(f'sample {sample_idx + 1:2d}: {name}{seen}')
