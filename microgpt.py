@@ -115,15 +115,15 @@ class Value:
     def __repr__(self): return f'Value(data={self.data}, grad={self.grad})'
     def __add__(self, other):  # each operation: its result, then d(result)/d(each input); here 1 and 1
         other = other if isinstance(other, Value) else Value(other)  # a plain number: a leaf, a constant
-        return Value(self.data + other.data, (self, other), (1, 1))
+        return Value(self.data + other.data, (self, other), (1.0, 1.0))
     def __mul__(self, other):  # d(ab)/da = b, d(ab)/db = a
         other = other if isinstance(other, Value) else Value(other)
         return Value(self.data * other.data, (self, other), (other.data, self.data))
     def __pow__(self, k): return Value(self.data ** k, (self,), (k * self.data ** (k - 1),))  # k: a constant
     def log(self): return Value(math.log(self.data), (self,), (1 / self.data,))
     def exp(self): return Value(math.exp(self.data), (self,), (math.exp(self.data),))
-    def relu(self): return Value(max(0, self.data), (self,), (float(self.data > 0),))
-    def __sub__(self, other): return self + other * -1  # a - b = a + (-1)b
+    def relu(self): return Value(max(0.0, self.data), (self,), (float(self.data > 0),))
+    def __sub__(self, other): return self + other * -1.0  # a - b = a + (-1)b
     def __truediv__(self, other): return self * other ** -1  # a / b = a b^-1
     __radd__ = __add__  # 2 + a: Python asks a to do it, as a.__radd__(2), and 2 + a = a + 2
     __rmul__ = __mul__  # 2 * a, the same way
@@ -142,7 +142,7 @@ class Value:
         for node in reversed(topo):
             for child, local_grad in zip(node._children, node._local_grads):
                 child.grad += local_grad * node.grad
-def vsum(xs): return Value(sum(x.data for x in xs), tuple(xs), [1] * len(xs))  # one node: faster than a chain
+def vsum(xs): return Value(sum(x.data for x in xs), tuple(xs), [1.0] * len(xs))  # one node: faster than a chain
 def dot(ws, xs):  # sum_i w_i * x_i, one node too;  d/dw_i = x_i, d/dx_i = w_i
     w_data, x_data = [w.data for w in ws], [x.data for x in xs]
     return Value(sum(map(operator.mul, w_data, x_data)), (*ws, *xs), (*x_data, *w_data))
