@@ -2,7 +2,7 @@
 of plain Python with no dependencies. It learns names, makes up new ones.
 Run `python microgpt.py` (see --help), or paste it in a notebook cell."""
 import argparse, json, math, operator, os, pathlib, random, sys, time
-CONFIG = [  # Settings: name, default, meaning (--help shows it), lowest value allowed (the highest is 10**6)
+CONFIG = [  # Settings: name, default, meaning, lowest value allowed (up to 10**6). Flags too; in a notebook, edit here
     ('input', 'names.txt', 'the data: one document per line', None),  # the names.txt beside this file
     ('steps', 1000, 'training steps (with --load, default 0: only sample)', 0),
     ('n_layer', 1, 'number of transformer blocks', 1),
@@ -84,11 +84,11 @@ def model_file(val_loss):  # what --save writes: the sizes, how the model was ma
     made = dict(cfg, steps=len(losses), val_loss=val_loss)  # its settings (load: the model it began from)
     weights = {name: [[p.data for p in row] for row in mat] for name, mat in state_dict.items()}
     return {'config': made, 'chars': chars, 'state_dict': weights}
+cfg, saved, text = setup()  # the plumbing at work: the settings, a model to --load, the text of --input
 
 # Data: one document per line; 10% of them (500 at most) are held out, to test what the model learned
-cfg, saved, text = setup()  # the settings, a model to --load, the text of --input (see Plumbing)
-docs = sorted({line.strip() for line in text.splitlines() if line.strip()})  # a set: each distinct document once
-random.Random(0).shuffle(docs)  # in an order fixed once for all (seed 0): the same held-out ones for every --seed
+docs = sorted({line.strip() for line in text.splitlines() if line.strip()})  # each distinct one once (a set), sorted
+random.Random(0).shuffle(docs)  # then in an order fixed once for all (seed 0): the same held-out ones, any --seed
 n_val = min(500, len(docs) // 10)
 val_docs = docs[:n_val]  # held out: never trained on, as no document is there twice
 train_docs = docs[n_val:]
