@@ -1,16 +1,16 @@
 """microgpt: the whole algorithm of a GPT language model, in one file
 of plain Python with no dependencies. It learns names, makes up new ones.
-Run `python microgpt.py` (see --help), or paste it in a notebook cell."""
+Run `python microgpt.py` (see --help), or paste it in a notebook."""
 import argparse, json, math, operator, os, pathlib, random, sys, time
 CONFIG = [  # Settings: name, default, meaning, lowest value allowed (up to 10**6). Flags too; in a notebook, edit here
     ('input', 'names.txt', 'the data: one document per line', None),  # the names.txt beside this file
-    ('steps', 1000, 'training steps (with --load, default 0: only sample)', 0),
+    ('steps', 1000, 'training steps, 0 by default with --load: only sample', 0),
     ('n_layer', 1, 'number of transformer blocks', 1),
     ('n_embd', 16, 'width of every token vector', 1),
-    ('n_head', 4, 'attention heads, which split n_embd', 1),
+    ('n_head', 4, 'attention heads, splitting n_embd', 1),
     ('block_size', 16, 'longest context, in tokens', 1),
     ('lr', 0.01, 'learning rate, decaying to 0', 1e-9),
-    ('seed', 42, 'random seed (the split does not use it)', 0),
+    ('seed', 42, 'random seed (not of the split)', 0),
     ('samples', 20, 'names to sample after training', 0),
     ('temperature', 0.5, 'below 1: safer names, above: wilder', 1e-9),
     ('save', '', 'write the model to this file', None),
@@ -29,11 +29,11 @@ def load_model(path):  # a model written by --save: its sizes, weight count and 
         numbers = [x for mat in model['state_dict'].values() for row in mat for x in row]
         width = config['n_embd']  # weights: width each per row of wte, lm_head and wpe, then 12 width^2 a layer
         rows = 2 * len(chars) + 2 + config['block_size'] + 12 * config['n_layer'] * width
-        ints = all(type(config[k]) is int for k in SIZES)
-        if ints and len(numbers) == rows * width and all(map(math.isfinite, numbers)):
+        sane = all(type(config[k]) is int and config[k] > 0 for k in SIZES)  # whole, positive
+        if sane and len(numbers) == rows * width and all(abs(x) < 1e12 for x in numbers):  # and no nan, inf or overflow
             return dict(model, chars=chars, numbers=numbers)  # numbers: in the order of params
     except Exception: pass  # whatever is wrong: not JSON, a key missing, a wrong type, nested too deep
-    fail(f'--load {path!r} is not a model written by --save')
+    fail(f'--load {path!r}: not a model from --save')
 def setup():  # the settings: the table's defaults, the flags given, and what a model to --load brings
     here = os.path.dirname(os.path.realpath(__file__)) if '__file__' in globals() else ''
     parser = argparse.ArgumentParser(argument_default=argparse.SUPPRESS)  # a flag not given is left out

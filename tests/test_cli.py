@@ -297,6 +297,8 @@ class TestBadInput(unittest.TestCase):
             'not a model': write('notmodel.json', b'{"config": [1, 2]}'),
             'nan weight': broken(r'"wte": \[\[[^,]*', '"wte": [[NaN'),  # the count is right: only the value is not
             'infinite weight': broken(r'"wte": \[\[[^,]*', '"wte": [[1e999'),
+            'huge weight': broken(r'"wte": \[\[[^,]*', '"wte": [[1e300'),  # finite, but its square is not
+            'no heads': broken('"n_head": 4', '"n_head": 0'),  # n_head does not change the count
             'infinite size': broken('"n_layer": 1', '"n_layer": 1e999'),
             'fractional size': broken('"n_embd": 16', '"n_embd": 16.5'),
             'huge size': broken('"n_embd": 16', '"n_embd": 100000000'),
@@ -357,8 +359,9 @@ class TestBadInput(unittest.TestCase):
                 self.assertCleanError(args + ['--samples', 0], *phrases)
 
     def test_each_bad_model_file_gets_one_clean_line(self):
-        for name in ('not json', 'not a model', 'nan weight', 'infinite weight', 'infinite size', 'fractional size',
-                     'huge size', 'fractional head count', 'vocabulary as a mapping', 'one weight too many', 'deep json'):
+        for name in ('not json', 'not a model', 'nan weight', 'infinite weight', 'huge weight', 'no heads',
+                     'infinite size', 'fractional size', 'huge size', 'fractional head count',
+                     'vocabulary as a mapping', 'one weight too many', 'deep json'):
             with self.subTest(name):
                 self.assertCleanError(['--input', SMALL, '--load', self.files[name]], '--load', 'not a model')
         self.assertCleanError(['--load', 'no-such-model.json'], "cannot read 'no-such-model.json'", 'No such file')
