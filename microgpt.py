@@ -50,7 +50,7 @@ def setup():  # the settings: the table's defaults, the flags given, and what a 
         if low is not None and not low <= cfg[name] <= 10 ** 6:
             fail(f"--{name.replace('_', '-')} must be from {low} to 10**6")
     if cfg['n_embd'] % cfg['n_head']: fail('--n-head must divide --n-embd')
-    text = read(given.get('input', os.path.join(here, 'names.txt')))  # by default, the one beside this
+    text = read(given.get('input', os.path.join(here, cfg['input'])))  # a default: beside this file
     if not text.strip(): fail('--input has only blank lines')
     if cfg['save']: save(cfg['save'], None)  # a try, now: a problem shows before training, not after
     if hasattr(sys.stdout, 'reconfigure'):  # print each line at once, and '?' for a character the terminal lacks

@@ -8,11 +8,14 @@ class TestNotebookCell(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         # A notebook user changes settings by editing the defaults in the CONFIG table, as the README says
-        for default in ("('steps', 1000,", "('samples', 20,"):
-            assert SOURCE.count(default) == 1, default
-        cell = SOURCE.replace("('steps', 1000,", "('steps', 60,").replace("('samples', 20,", "('samples', 4,")
+        edits = {"('input', 'names.txt',": "('input', 'small.txt',", "('steps', 1000,": "('steps', 60,",
+                 "('samples', 20,": "('samples', 4,"}
+        cell = SOURCE
+        for default, edited in edits.items():
+            assert cell.count(default) == 1, default
+            cell = cell.replace(default, edited)
         folder = new_folder()
-        shutil.copy(SMALL, os.path.join(folder, 'names.txt'))  # names.txt beside the notebook: a small one here
+        shutil.copy(SMALL, os.path.join(folder, 'small.txt'))  # the data beside the notebook
         cwd, argv, out = os.getcwd(), sys.argv, io.StringIO()
         os.chdir(folder)
         sys.argv = ['/usr/lib/python3/dist-packages/ipykernel_launcher.py', '-f', '/tmp/kernel-1.json']
@@ -26,7 +29,7 @@ class TestNotebookCell(unittest.TestCase):
         cls.output = out.getvalue()
 
     def test_the_whole_file_runs_as_one_cell_with_the_table_s_settings(self):
-        self.assertEqual(self.names['cfg']['input'], 'names.txt')  # found in the notebook's folder
+        self.assertEqual(self.names['cfg']['input'], 'small.txt')  # the edited default, in the notebook's folder
         self.assertIn('documents: 270 train, 30 val', self.output)
         self.assertRegex(self.output, r'step +60 / 60 \| loss \d\.\d{4}')
         self.assertRegex(self.output, r'\nval loss \d\.\d{4}')
