@@ -1,6 +1,6 @@
 """Shared helpers: run microgpt.py the ways people do: in this process (as a script, or as a notebook cell), or as
 a command. Every file a test writes goes to one temporary folder, removed when the test run ends, pass or fail."""
-import atexit, contextlib, io, os, re, shutil, subprocess, sys, tempfile, types
+import ast, atexit, concurrent.futures, contextlib, gc, io, os, re, shutil, signal, subprocess, sys, tempfile, types
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, 'microgpt.py')
@@ -12,19 +12,35 @@ with open(NAMES) as f, open(SMALL, 'w') as out:
     out.writelines(f.readlines()[:300])
 with open(SCRIPT, encoding='utf-8') as f:
     SOURCE = f.read()
+KERNEL_ARGV = ['/usr/lib/python3/dist-packages/ipykernel_launcher.py', '-f', '/tmp/kernel-1.json']  # a notebook's
+STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
+
+
+def settings_block(source=SOURCE):
+    """The settings at the top of the file, as written: [(name, default value, its comment)], in their order."""
+    block = source[source.index('\n# Settings'):source.index('\n# Plumbing')].splitlines()[2:]
+    rows = [re.fullmatch(r'(\w+) += (.+?) +# (.*)', line) for line in block if line.strip()]
+    assert all(rows), block  # every line of the block is one plain setting with its comment
+    return [(row.group(1), ast.literal_eval(row.group(2)), row.group(3)) for row in rows]
 
 
 def run(*args, source=SOURCE, notebook=False):
     """Run microgpt.py in this process with these flags; return (its names, as attributes; its output).
-    With notebook=True it runs as a pasted notebook cell: no __file__, the kernel's own sys.argv, no flags."""
+    With notebook=True it runs as a pasted notebook cell: no __file__, the kernel's own sys.argv, no flags.
+    What the script changes in the process (its signal handlers, excepthook, garbage collector) is put back."""
     names = {'__name__': '__main__'} if notebook else {'__name__': '__main__', '__file__': SCRIPT}
     saved_argv, out = sys.argv, io.StringIO()
-    sys.argv = ['ipykernel_launcher.py', '-f', 'kernel.json'] if notebook else [SCRIPT, *map(str, args)]
+    handlers, hook, collecting = [signal.getsignal(s) for s in STOP_SIGNALS], sys.excepthook, gc.isenabled()
+    sys.argv = list(KERNEL_ARGV) if notebook else [SCRIPT, *map(str, args)]
     try:
         with contextlib.redirect_stdout(out):
             exec(compile(source, SCRIPT, 'exec'), names)
     finally:
-        sys.argv = saved_argv
+        sys.argv, sys.excepthook = saved_argv, hook
+        for s, handler in zip(STOP_SIGNALS, handlers):
+            signal.signal(s, handler)
+        if collecting:
+            gc.enable()
     return types.SimpleNamespace(**names), out.getvalue()
 
 
@@ -39,15 +55,28 @@ def cli(*args, cwd=None, timeout=300, **env):
                           text=True, timeout=timeout, env={**os.environ, **env})
 
 
+def clis(arg_lists, cwd=None, timeout=120):
+    """cli(*args) for each list of args, run side by side (they are independent); the results in that order."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2 * (os.cpu_count() or 1)) as pool:
+        return list(pool.map(lambda args: cli(*args, cwd=cwd, timeout=timeout), arg_lists))
+
+
 def new_folder():
     """An empty folder inside the test run's temporary folder."""
     return tempfile.mkdtemp(dir=TMP)
 
 
+def write(path, data):
+    """Write text (UTF-8) or bytes to path; return the path."""
+    with open(path, 'wb') as f:
+        f.write(data.encode('utf-8') if isinstance(data, str) else data)
+    return path
+
+
 def mean_loss(m, doc):
     """The model's mean cross-entropy on one document, as a Value: the training loss."""
     token_losses = m.doc_losses(doc)
-    return m.vsum(token_losses) / len(token_losses)
+    return sum(token_losses) / len(token_losses)
 
 
 def all_logits(m, doc):
@@ -65,6 +94,11 @@ def weights(m):
 def samples(output):
     """The sampled names in microgpt's output, with their marks."""
     return re.findall(r'^sample +\d+: (.*)$', output, re.M)
+
+
+def progress_steps(output):
+    """The step numbers of microgpt's progress lines, in order."""
+    return [int(step) for step in re.findall(r'^step +(\d+) / \d+ \| loss', output, re.M)]
 
 
 def val_loss(output):
