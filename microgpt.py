@@ -15,49 +15,50 @@ temperature = 0.5         # sampling: below 1, safer names; above 1, wilder ones
 save = ''                 # write the model to this file: before training, and after it
 load = ''                 # start from a model that --save wrote: sample it, or train it more
 
-# Command line (plumbing, not the algorithm: skip to Data): flags, --load's sizes, bad input
-SIZES = ['n_layer', 'n_embd', 'n_head', 'block_size']  # the shape of a model
+# Command line (plumbing, not the algorithm: skip to Data): the flags, --load, and bad input
+SIZES = ['n_layer', 'n_embd', 'n_head', 'block_size']  # what a model's shape is made of
 names = 'input_file steps n_layer n_embd n_head block_size lr seed samples temperature save load'
-settings = {name: globals()[name] for name in names.split()}  # as written above
-def fail(message): sys.exit(f'microgpt: error: {message}')  # print it, and exit with status 1
+settings = {name: globals()[name] for name in names.split()}  # their values, as written above
+def fail(message): sys.exit(f'microgpt: error: {message}')  # sys.exit prints it; exit status 1
 def read_model(path):  # the dict that --save wrote to path, or None for any other file
-    try:  # any error (no such file, not JSON, a weight that is text...): not a model
+    try:  # any error at all (no such file, not JSON, a key missing...) means: not our model
         model = json.load(open(path, encoding='utf-8'))
+        made = model['settings']  # how it was made: whole-number sizes, and its data file
         weights = [x for mat in model['state_dict'].values() for row in mat for x in row]
-        made = model['settings']  # how it was made: sizes, whole numbers; a data file, a path
         if all(type(made[name]) is int for name in SIZES) and type(made['input_file']) is str:
-            return model if all(abs(x) < 1e12 for x in weights) else None  # not nan, nor infinity
+            return model if all(abs(x) < 1e12 for x in weights) else None  # nan is not < 1e12
     except Exception: return None
-def on_error(kind, error, tb):  # a file that cannot be read, Ctrl-C or a closed output
+def on_error(kind, error, tb):  # for a script: a file it cannot read, Ctrl-C, a closed output
     if issubclass(kind, KeyboardInterrupt) or kind is BrokenPipeError: os._exit(130)  # quietly
     if not issubclass(kind, (OSError, UnicodeError)): return sys.__excepthook__(kind, error, tb)
-    print(f'microgpt: error: {error}', file=sys.stderr)
+    print(f'microgpt: error: {error}', file=sys.stderr)  # one line instead of a traceback
     os._exit(1)
-given = dict(settings)  # in a notebook cell, every setting counts as given, as written above
-if '__file__' in globals():  # a script; in a notebook, sys.argv is the kernel's, not yours
+given = dict(settings)  # a notebook cell has no flags: there, every setting is as written above
+if '__file__' in globals():  # a script (in a notebook, sys.argv is the kernel's, not yours)
     parser = argparse.ArgumentParser(description=__doc__, argument_default=argparse.SUPPRESS)
-    parser.error = fail  # argparse's own errors, in the same one line
+    parser.error = fail  # argparse's own errors, in the same one-line form
     for k, v in settings.items(): parser.add_argument('--' + k.replace('_', '-'), type=type(v))
-    given = vars(parser.parse_args())
-    sys.excepthook = on_error  # a script's errors: one line, no traceback
+    given = vars(parser.parse_args())  # only the flags given, thanks to SUPPRESS above
+    sys.excepthook = on_error
     settings['input_file'] = os.path.join(os.path.dirname(os.path.realpath(__file__)), input_file)
 loaded = read_model(given['load']) if given.get('load') else None
 if given.get('load') and not loaded: fail(f"--load {given['load']!r}: not a model from --save")
 if loaded: settings.update({k: loaded['settings'][k] for k in SIZES + ['input_file']}, steps=0)
-settings.update(given)  # and the flags given replace both
-globals().update(settings)
+settings.update(given)  # so: the values above, then --load's sizes and data, then the flags
+globals().update(settings)  # the plain names above now hold the values to use
 if min(n_layer, n_embd, n_head, block_size) < 1: fail('n_layer, n_embd, n_head, block_size: from 1')
 if not (1e-6 <= lr <= 1e6 and 1e-6 <= temperature <= 1e6): fail('lr, temperature: 1e-6 to 1e6')
 if n_embd % n_head: fail('n_head must divide n_embd')
-if 12 * n_layer * n_embd ** 2 + block_size * n_embd > 10**7: fail('over 10**7 weights: too big')
+if (12 * n_layer * n_embd + block_size) * n_embd > 10**7: fail('over 10**7 weights: too big')
 
 # Data: one document per line; a tenth of them (500 at most) are held out, to test the model
-lines = open(input_file, encoding='utf-8-sig').read().splitlines()  # -sig: drop a byte-order mark
-docs = sorted(set(line.strip() for line in lines) - {''})  # each distinct document, once
+lines = open(input_file, encoding='utf-8-sig').read().splitlines()  # utf-8-sig: UTF-8 text
+docs = sorted(set(line.strip() for line in lines if line.strip()))  # each document once, sorted
 if not docs: fail(f'{input_file!r} has no documents, only blank lines')
-random.Random(0).shuffle(docs)  # the same order for every seed, so the same held-out set
+random.Random(0).shuffle(docs)  # a shuffle of its own, seed 0: the same held-out set for any seed
 n_val = min(500, len(docs) // 10)
-val_docs, train_docs = docs[:n_val], docs[n_val:]  # held out: never trained on (each is once)
+val_docs = docs[:n_val]  # held out: never trained on, and no document is in docs twice
+train_docs = docs[n_val:]
 print(f'documents: {len(train_docs)} train, {len(val_docs)} val')
 random.seed(seed)  # from here on the seed decides: the training order, the weights, the samples
 random.shuffle(train_docs)
@@ -163,12 +164,9 @@ def gpt(token_id, pos_id, keys, values):  # keys[layer], values[layer]: the cach
         x = add(x, mlp(rmsnorm(x), layer))
     return linear(x, state_dict['lm_head'])  # the logits: a score for each possible next token
 def cross_entropy(logits, target):  # the loss: -log p[target], where p = softmax(logits)
-    z_max = max(z.data for z in logits)
-    exps = [math.exp(z.data - z_max) for z in logits]  # softmax, on plain numbers
-    total = sum(exps)
-    loss = math.log(total) - (logits[target].data - z_max)  # -log p[target], even if p is 0.0
-    grads = [e / total - (j == target) for j, e in enumerate(exps)]  # dL/dz_j = p_j - [j is target]
-    return Value(loss, tuple(logits), grads)
+    z_max = max(z.data for z in logits)  # as in softmax: the same p, and exp cannot overflow
+    total = sum((z - z_max).exp() for z in logits)
+    return total.log() - (logits[target] - z_max)  # -log(exp(z_t - z_max) / total): never log(0)
 def doc_losses(doc):  # the loss at each position of a document: how well it predicts the next token
     tokens = [BOS] + encode(doc) + [BOS]
     keys, values = [[] for _ in range(n_layer)], [[] for _ in range(n_layer)]  # a new document
@@ -191,21 +189,23 @@ def adam_step(lr_t, t):  # t: the number of this step, from 1
         p.grad = 0.0  # backward adds to grad, so it starts again from 0
 # Plumbing for the run (not the algorithm: skip to Training): save, load, stop early, progress
 def copy_weights(state_dict, chars):  # the weights of --load, matrix by matrix, checked by shape
+    if set(loaded['state_dict']) != set(state_dict) or loaded.get('chars') != chars:
+        fail(f'--load {load!r}: other matrices or characters than these settings and data make')
     for name, mat in state_dict.items():
-        rows = loaded['state_dict'].get(name, [])
-        if [len(row) for row in rows] != [len(row) for row in mat] or loaded['chars'] != chars:
-            fail(f'--load {load!r}: its {name} or its characters are not those of this model')
+        rows = loaded['state_dict'][name]
+        if [len(r) for r in rows] != [len(r) for r in mat]: fail(f'--load: {name}: another shape')
         for row, numbers in zip(mat, rows):
             for p, x in zip(row, numbers): p.data = float(x)
-def save_model(state_dict, chars, steps_done):  # to a new file, then renamed over the old one
+def save_model(state_dict, chars, steps_done, replace=True):  # a new file, renamed over the old
     if os.path.lexists(save) and not (os.path.isfile(save) and read_model(save)):
         fail(f'--save {save!r}: that file is not a model; choose another name')
     made = dict(settings, steps=steps_done)  # how the model was made: its settings, and steps
     if loaded and not steps_done: made = loaded['settings']  # not trained here: its own record
     weights = {name: [[p.data for p in row] for row in mat] for name, mat in state_dict.items()}
-    tmp = f'{save}.{os.urandom(6).hex()}.tmp'  # unguessable; 'x' fails on a planted file or link
+    tmp = f'{save}.{os.urandom(6).hex()}.tmp'  # a random name; 'x': fail if it exists (a link)
     with open(tmp, 'x') as f: json.dump(dict(settings=made, chars=chars, state_dict=weights), f)
-    os.replace(tmp, save)  # in one go: the old model, or the new, never half of one
+    if replace: os.replace(tmp, save)  # in one go: the old model or the new, never half of one
+    else: os.remove(tmp)  # only a try before training: the old model stays until there is a new one
 stop, shown = [], []  # why training must stop; when each progress line was shown
 SIGNALS = [getattr(signal, s) for s in ('SIGINT', 'SIGTERM', 'SIGHUP') if hasattr(signal, s)]
 if '__file__' not in globals() or not hasattr(sys.stdout, 'reconfigure'): SIGNALS = []  # notebook
@@ -224,7 +224,7 @@ if SIGNALS:  # a script (a notebook's kernel keeps its own signals)
     sys.stdout.reconfigure(line_buffering=True, errors='replace')  # a line at once, even to a pipe
     gc.disable()  # the graphs have no cycles: reference counting frees them, so this saves time
 if loaded: copy_weights(state_dict, chars)
-if save: save_model(state_dict, chars, 0)  # now: a file that cannot be written fails at once
+if save: save_model(state_dict, chars, 0, replace=False)  # so a bad path fails now, not at the end
 
 # Training: one document per step; its loss is the mean cross-entropy over its positions
 losses = []  # the loss at each step
@@ -237,7 +237,7 @@ for step in range(steps):
     progress(step, losses)
     if stop: break  # Ctrl-C, kill, a closed terminal or output: end training here, and keep it
 end_training(state_dict, chars, losses)
-if val_docs and (losses or not loaded):  # Validation, on the held-out documents
+if val_docs:  # Validation: the mean loss per token on the held-out documents, never trained on
     val_losses = []
     for doc in val_docs:
         val_losses.extend(token_loss.data for token_loss in doc_losses(doc))
