@@ -23,13 +23,13 @@ def fail(message): sys.exit(f'microgpt: error: {message}')  # sys.exit prints it
 def read_model(path):  # the dict that --save wrote to path, or None for any other file
     try:  # any error at all (no such file, not JSON, a key missing...) means: not our model
         model = json.load(open(path, encoding='utf-8'))
-        made = model['settings']  # how it was made: whole-number sizes, and its data file
+        made, chars = model['settings'], model['chars']  # how it was made, and its vocabulary
         weights = [x for mat in model['state_dict'].values() for row in mat for x in row]
         if all(type(made[name]) is int for name in SIZES) and type(made['input_file']) is str:
-            return model if all(abs(x) < 1e12 for x in weights) else None  # nan is not < 1e12
+            return model if weights and all(abs(x) < 1e12 for x in weights) else None  # not nan
     except Exception: return None
 def on_error(kind, error, tb):  # for a script: a file it cannot read, Ctrl-C, a closed output
-    if issubclass(kind, KeyboardInterrupt) or kind is BrokenPipeError: os._exit(130)  # quietly
+    if issubclass(kind, KeyboardInterrupt) or kind is BrokenPipeError: os._exit(130)  # quiet
     if not issubclass(kind, (OSError, UnicodeError)): return sys.__excepthook__(kind, error, tb)
     print(f'microgpt: error: {error}', file=sys.stderr)  # one line instead of a traceback
     os._exit(1)
@@ -57,8 +57,7 @@ docs = sorted(set(line.strip() for line in lines if line.strip()))  # each docum
 if not docs: fail(f'{input_file!r} has no documents, only blank lines')
 random.Random(0).shuffle(docs)  # a shuffle of its own, seed 0: the same held-out set for any seed
 n_val = min(500, len(docs) // 10)
-val_docs = docs[:n_val]  # held out: never trained on, and no document is in docs twice
-train_docs = docs[n_val:]
+val_docs, train_docs = docs[:n_val], docs[n_val:]  # held out: never trained on (none is twice)
 print(f'documents: {len(train_docs)} train, {len(val_docs)} val')
 random.seed(seed)  # from here on the seed decides: the training order, the weights, the samples
 random.shuffle(train_docs)
@@ -73,7 +72,7 @@ def decode(ids): return ''.join(chars[i] for i in ids)
 
 # Autograd: every number is a Value that remembers how it was computed, to pass gradients back
 tape = []  # every Value computed from others, in the order they were made; backward() uses it
-class Value:
+class Value:  # each operation below gives its result, and its derivative by each input
     __slots__ = ('data', 'grad', '_children', '_local_grads')  # no dict per node: less memory
     def __init__(self, data, children=(), local_grads=()):
         self.data = data                 # the number this node holds
@@ -82,7 +81,6 @@ class Value:
         self._local_grads = local_grads  # d(this node)/d(each child), known when it is made
         if children: tape.append(self)   # recorded after its children, which were made first
     def __repr__(self): return f'Value(data={self.data}, grad={self.grad})'
-    # Each operation: its result, and its derivative by each input. A number becomes a constant.
     def __add__(self, other):  # d(a+b)/da = 1, d(a+b)/db = 1
         other = other if isinstance(other, Value) else Value(other)
         return Value(self.data + other.data, (self, other), (1.0, 1.0))
@@ -189,12 +187,11 @@ def adam_step(lr_t, t):  # t: the number of this step, from 1
         p.grad = 0.0  # backward adds to grad, so it starts again from 0
 # Plumbing for the run (not the algorithm: skip to Training): save, load, stop early, progress
 def copy_weights(state_dict, chars):  # the weights of --load, matrix by matrix, checked by shape
-    if set(loaded['state_dict']) != set(state_dict) or loaded.get('chars') != chars:
+    def shapes(matrices): return {name: [len(row) for row in mat] for name, mat in matrices.items()}
+    if shapes(loaded['state_dict']) != shapes(state_dict) or loaded['chars'] != chars:
         fail(f'--load {load!r}: other matrices or characters than these settings and data make')
     for name, mat in state_dict.items():
-        rows = loaded['state_dict'][name]
-        if [len(r) for r in rows] != [len(r) for r in mat]: fail(f'--load: {name}: another shape')
-        for row, numbers in zip(mat, rows):
+        for row, numbers in zip(mat, loaded['state_dict'][name]):
             for p, x in zip(row, numbers): p.data = float(x)
 def save_model(state_dict, chars, steps_done, replace=True):  # a new file, renamed over the old
     if os.path.lexists(save) and not (os.path.isfile(save) and read_model(save)):
@@ -207,10 +204,11 @@ def save_model(state_dict, chars, steps_done, replace=True):  # a new file, rena
     if replace: os.replace(tmp, save)  # in one go: the old model or the new, never half of one
     else: os.remove(tmp)  # only a try before training: the old model stays until there is a new one
 stop, shown = [], []  # why training must stop; when each progress line was shown
-SIGNALS = [getattr(signal, s) for s in ('SIGINT', 'SIGTERM', 'SIGHUP') if hasattr(signal, s)]
+SIGNALS = [s for s in signal.Signals if s.name in ('SIGINT', 'SIGTERM', 'SIGHUP')]  # Ctrl-C, kill
+SIGNALS = [s for s in SIGNALS if signal.getsignal(s) != signal.SIG_IGN]  # nohup's stay ignored
 if '__file__' not in globals() or not hasattr(sys.stdout, 'reconfigure'): SIGNALS = []  # notebook
-def progress(step, losses):  # a line at the first step, every tenth of the way, the last, a stop
-    if step and (step + 1) % max(1, steps // 10) and step + 1 < steps and not stop: return
+def progress(step, losses):  # a line at the first step, at every tenth of the way, and the last
+    if step and (step + 1) % max(1, steps // 10) and step + 1 < steps: return
     shown.append(time.time())  # the first step is slow to start (PyPy compiles): time the rest
     took = (shown[-1] - shown[0]) / max(1, step)
     eta = f' | {1000 * took:.1f} ms/step | {took * (steps - step - 1):.0f} s left' if step else ''
@@ -219,6 +217,8 @@ def progress(step, losses):  # a line at the first step, every tenth of the way,
 def end_training(state_dict, chars, losses):  # save first; from now on, a signal ends the run
     if save: save_model(state_dict, chars, len(losses))
     for s in SIGNALS: signal.signal(s, signal.default_int_handler)  # a KeyboardInterrupt
+    if len(stop) > 1 or stop and not losses: raise KeyboardInterrupt  # a 2nd signal, or no training
+    if stop: print(f'stopped after {len(losses)} steps')  # a closed output: this ends the run too
 if SIGNALS:  # a script (a notebook's kernel keeps its own signals)
     for s in SIGNALS: signal.signal(s, lambda signum, frame: stop.append(signum))  # stop training
     sys.stdout.reconfigure(line_buffering=True, errors='replace')  # a line at once, even to a pipe
@@ -234,8 +234,8 @@ for step in range(steps):
     loss.backward()
     adam_step(lr * (1 - step / steps), step + 1)  # the rate decays: big steps first, then fine ones
     losses.append(loss.data)
-    progress(step, losses)
     if stop: break  # Ctrl-C, kill, a closed terminal or output: end training here, and keep it
+    progress(step, losses)
 end_training(state_dict, chars, losses)
 if val_docs:  # Validation: the mean loss per token on the held-out documents, never trained on
     val_losses = []
