@@ -3,7 +3,7 @@ names.txt, then makes up names. Run `python microgpt.py` (or --help), or paste i
 import argparse, gc, json, math, operator, os, random, signal, statistics, sys, time
 # Settings: edit them here, or give any of them as a flag: n_embd = 32 is --n-embd 32
 input_file = 'names.txt'  # the data, one document per line (names.txt: the one beside this file)
-steps = 1000              # training steps, one document each (0 with --load, unless given)
+steps = 1000              # training steps, one document each (with --load: 0, unless given)
 n_layer = 1               # number of transformer blocks
 n_embd = 16               # width of every token vector
 n_head = 4                # attention heads; each works on n_embd / n_head of the channels
@@ -12,7 +12,7 @@ lr = 0.01                 # learning rate: the size of Adam's steps, decaying to
 seed = 42                 # random seed: the training order, the first weights, the samples
 samples = 20              # names to make up after training
 temperature = 0.5         # sampling: below 1, safer names; above 1, wilder ones
-save = ''                 # write the model to this file: before training, and after it
+save = ''                 # write the trained model to this file (a write is tried first)
 load = ''                 # start from a model that --save wrote: sample it, or train it more
 
 # Command line (plumbing, not the algorithm: skip to Data): the flags, --load, and bad input
@@ -52,12 +52,12 @@ if n_embd % n_head: fail('n_head must divide n_embd')
 if (12 * n_layer * n_embd + block_size) * n_embd > 10**7: fail('over 10**7 weights: too big')
 
 # Data: one document per line; a tenth of them (500 at most) are held out, to test the model
-lines = open(input_file, encoding='utf-8-sig').read().splitlines()  # utf-8-sig: UTF-8 text
-docs = sorted(set(line.strip() for line in lines if line.strip()))  # each document once, sorted
+lines = open(input_file, encoding='utf-8-sig').read().splitlines()  # -sig: skip a BOM mark
+docs = sorted(set(line.strip() for line in lines if line.strip()))  # each once, in a fixed order
 if not docs: fail(f'{input_file!r} has no documents, only blank lines')
-random.Random(0).shuffle(docs)  # a shuffle of its own, seed 0: the same held-out set for any seed
+random.Random(0).shuffle(docs)  # a generator of its own, seed 0: the same held-out set, any seed
 n_val = min(500, len(docs) // 10)
-val_docs, train_docs = docs[:n_val], docs[n_val:]  # held out: never trained on (none is twice)
+val_docs, train_docs = docs[:n_val], docs[n_val:]  # held out: never trained on, as none is twice
 print(f'documents: {len(train_docs)} train, {len(val_docs)} val')
 random.seed(seed)  # from here on the seed decides: the training order, the weights, the samples
 random.shuffle(train_docs)
@@ -110,7 +110,7 @@ def dot(ws, xs):  # w_1 x_1 + w_2 x_2 + ...: one node, not 2n of them; d/dw_i = 
     return Value(sum(map(operator.mul, w_data, x_data)), ws + xs, x_data + w_data)
 
 # Parameters: the model's knowledge, matrices of shape [out][in], named as in nanoGPT
-def matrix(n_out, n_in):  # random, or all units would learn alike; small: even first guesses
+def matrix(n_out, n_in):  # random, or all units would learn alike; small: near-uniform guesses
     return [[Value(random.gauss(0, 0.08)) for _ in range(n_in)] for _ in range(n_out)]
 state_dict = {'wte': matrix(vocab_size, n_embd),      # token embeddings: a vector per token
               'wpe': matrix(block_size, n_embd),      # position embeddings: one per position
@@ -145,7 +145,7 @@ def attention(x, layer, keys, values):  # this position looks back, and takes a 
     for h in range(n_head):  # several heads, so that each can look for something else
         channels = range(h * head_dim, (h + 1) * head_dim)  # head h's share of q, k and v
         q_h = [q[j] for j in channels]
-        # q.k adds head_dim products, so it spreads as sqrt(head_dim): divided, softmax stays soft
+        # q.k adds head_dim products, so it spreads as sqrt(head_dim): divided, scores stay near 1
         scores = [dot(q_h, [k_t[j] for j in channels]) / math.sqrt(head_dim) for k_t in keys]
         weights = softmax(scores)  # how much each position counts
         head_out = [dot(weights, [v_t[j] for v_t in values]) for j in channels]  # sum_t w_t v_t
@@ -155,7 +155,7 @@ def mlp(x, layer):  # each position on its own, through a hidden layer 4 times w
     hidden = linear(x, state_dict[f'layer{layer}.mlp_fc1'])
     hidden = [a.relu() for a in hidden]
     return linear(hidden, state_dict[f'layer{layer}.mlp_fc2'])
-def gpt(token_id, pos_id, keys, values):  # keys[layer], values[layer]: the cache, a row a position
+def gpt(token_id, pos_id, keys, values):  # keys[layer]: that layer's keys so far; values alike
     x = rmsnorm(add(state_dict['wte'][token_id], state_dict['wpe'][pos_id]))  # what, and where
     for layer in range(n_layer):  # each block adds to x, rather than replace it: x + f(rmsnorm(x))
         x = add(x, attention(rmsnorm(x), layer, keys[layer], values[layer]))
@@ -167,7 +167,7 @@ def cross_entropy(logits, target):  # the loss: -log p[target], where p = softma
     return total.log() - (logits[target] - z_max)  # -log(exp(z_t - z_max) / total): never log(0)
 def doc_losses(doc):  # the loss at each position of a document: how well it predicts the next token
     tokens = [BOS] + encode(doc) + [BOS]
-    keys, values = [[] for _ in range(n_layer)], [[] for _ in range(n_layer)]  # a new document
+    keys, values = [[] for _ in range(n_layer)], [[] for _ in range(n_layer)]  # a list per layer
     token_losses = []
     for pos in range(min(block_size, len(tokens) - 1)):
         logits = gpt(tokens[pos], pos, keys, values)
@@ -199,7 +199,7 @@ def save_model(state_dict, chars, steps_done, replace=True):  # a new file, rena
     made = dict(settings, steps=steps_done)  # how the model was made: its settings, and steps
     if loaded and not steps_done: made = loaded['settings']  # not trained here: its own record
     weights = {name: [[p.data for p in row] for row in mat] for name, mat in state_dict.items()}
-    tmp = f'{save}.{os.urandom(6).hex()}.tmp'  # a random name; 'x': fail if it exists (a link)
+    tmp = f'{save}.{os.urandom(6).hex()}.tmp'  # a random name; 'x': never a file planted there
     with open(tmp, 'x') as f: json.dump(dict(settings=made, chars=chars, state_dict=weights), f)
     if replace: os.replace(tmp, save)  # in one go: the old model or the new, never half of one
     else: os.remove(tmp)  # only a try before training: the old model stays until there is a new one
@@ -218,7 +218,7 @@ def end_training(state_dict, chars, losses):  # save first; from now on, a signa
     if save: save_model(state_dict, chars, len(losses))
     for s in SIGNALS: signal.signal(s, signal.default_int_handler)  # a KeyboardInterrupt
     if len(stop) > 1 or stop and not losses: raise KeyboardInterrupt  # a 2nd signal, or no training
-    if stop: print(f'stopped after {len(losses)} steps')  # a closed output: this ends the run too
+    if stop: print(f'stopped after {len(losses)} steps')  # if the output is closed, this ends it
 if SIGNALS:  # a script (a notebook's kernel keeps its own signals)
     for s in SIGNALS: signal.signal(s, lambda signum, frame: stop.append(signum))  # stop training
     sys.stdout.reconfigure(line_buffering=True, errors='replace')  # a line at once, even to a pipe
@@ -227,7 +227,7 @@ if loaded: copy_weights(state_dict, chars)
 if save: save_model(state_dict, chars, 0, replace=False)  # so a bad path fails now, not at the end
 
 # Training: one document per step; its loss is the mean cross-entropy over its positions
-losses = []  # the loss at each step
+losses = []  # each step's loss, for the progress lines
 for step in range(steps):
     token_losses = doc_losses(train_docs[step % len(train_docs)])
     loss = sum(token_losses) / len(token_losses)
