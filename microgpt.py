@@ -1,6 +1,6 @@
 """microgpt: the whole algorithm of a GPT language model, in one file of plain Python. It learns
 names.txt, then makes up names. Run `python microgpt.py` (or --help), or paste it in a notebook."""
-import argparse, gc, json, math, operator, os, random, signal, statistics, sys, time
+import argparse, gc, json, math, operator, os, pathlib, random, signal, statistics, sys, time
 # Settings: edit them here, or give any of them as a flag: n_embd = 32 is --n-embd 32
 input_file = 'names.txt'  # the data, one document per line (names.txt: the one beside this file)
 steps = 1000              # training steps, one document each (with --load: 0, unless given)
@@ -14,7 +14,6 @@ samples = 20              # names to make up after training
 temperature = 0.5         # sampling: below 1, safer names; above 1, wilder ones
 save = ''                 # write the trained model to this file (a write is tried first)
 load = ''                 # start from a model that --save wrote: sample it, or train it more
-
 # Command line (plumbing, not the algorithm: skip to Data): the flags, --load, and bad input
 SIZES = ['n_layer', 'n_embd', 'n_head', 'block_size']  # what a model's shape is made of
 names = 'input_file steps n_layer n_embd n_head block_size lr seed samples temperature save load'
@@ -22,7 +21,7 @@ settings = {name: globals()[name] for name in names.split()}  # their values, as
 def fail(message): sys.exit(f'microgpt: error: {message}')  # sys.exit prints it; exit status 1
 def read_model(path):  # the dict that --save wrote to path, or None for any other file
     try:  # any error at all (no such file, not JSON, a key missing...) means: not our model
-        model = json.load(open(path, encoding='utf-8'))
+        model = json.loads(pathlib.Path(path).read_text(encoding='utf-8'))
         made, chars = model['settings'], model['chars']  # how it was made, and its vocabulary
         weights = [x for mat in model['state_dict'].values() for row in mat for x in row]
         if all(type(made[name]) is int for name in SIZES) and type(made['input_file']) is str:
@@ -43,8 +42,9 @@ if '__file__' in globals():  # a script (in a notebook, sys.argv is the kernel's
     settings['input_file'] = os.path.join(os.path.dirname(os.path.realpath(__file__)), input_file)
 loaded = read_model(given['load']) if given.get('load') else None
 if given.get('load') and not loaded: fail(f"--load {given['load']!r}: not a model from --save")
-if loaded: settings.update({k: loaded['settings'][k] for k in SIZES + ['input_file']}, steps=0)
-settings.update(given)  # so: the values above, then --load's sizes and data, then the flags
+if loaded: settings.update(input_file=loaded['settings']['input_file'], steps=0)  # unless given
+settings.update(given)  # the flags given replace the values above
+if loaded: settings.update({k: loaded['settings'][k] for k in SIZES})  # a model keeps its sizes
 globals().update(settings)  # the plain names above now hold the values to use
 if min(n_layer, n_embd, n_head, block_size) < 1: fail('n_layer, n_embd, n_head, block_size: from 1')
 if not (1e-6 <= lr <= 1e6 and 1e-6 <= temperature <= 1e6): fail('lr, temperature: 1e-6 to 1e6')
@@ -52,7 +52,7 @@ if n_embd % n_head: fail('n_head must divide n_embd')
 if (12 * n_layer * n_embd + block_size) * n_embd > 10**7: fail('over 10**7 weights: too big')
 
 # Data: one document per line; a tenth of them (500 at most) are held out, to test the model
-lines = open(input_file, encoding='utf-8-sig').read().splitlines()  # -sig: skip a BOM mark
+lines = pathlib.Path(input_file).read_text(encoding='utf-8-sig').splitlines()  # -sig: no BOM
 docs = sorted(set(line.strip() for line in lines if line.strip()))  # each once, in a fixed order
 if not docs: fail(f'{input_file!r} has no documents, only blank lines')
 random.Random(0).shuffle(docs)  # a generator of its own, seed 0: the same held-out set, any seed
@@ -196,7 +196,7 @@ def copy_weights(state_dict, chars):  # the weights of --load, matrix by matrix,
 def save_model(state_dict, chars, steps_done, replace=True):  # a new file, renamed over the old
     if os.path.lexists(save) and not (os.path.isfile(save) and read_model(save)):
         fail(f'--save {save!r}: that file is not a model; choose another name')
-    made = dict(settings, steps=steps_done)  # how the model was made: its settings, and steps
+    made = dict(settings, steps=steps_done, input_file=os.path.abspath(input_file))  # its record
     if loaded and not steps_done: made = loaded['settings']  # not trained here: its own record
     weights = {name: [[p.data for p in row] for row in mat] for name, mat in state_dict.items()}
     tmp = f'{save}.{os.urandom(6).hex()}.tmp'  # a random name; 'x': never a file planted there
@@ -222,7 +222,7 @@ def end_training(state_dict, chars, losses):  # save first; from now on, a signa
 if SIGNALS:  # a script (a notebook's kernel keeps its own signals)
     for s in SIGNALS: signal.signal(s, lambda signum, frame: stop.append(signum))  # stop training
     sys.stdout.reconfigure(line_buffering=True, errors='replace')  # a line at once, even to a pipe
-    gc.disable()  # the graphs have no cycles: reference counting frees them, so this saves time
+    if sys.implementation.name == 'cpython': gc.disable()  # no cycles: refcounts free each graph
 if loaded: copy_weights(state_dict, chars)
 if save: save_model(state_dict, chars, 0, replace=False)  # so a bad path fails now, not at the end
 
@@ -237,7 +237,7 @@ for step in range(steps):
     if stop: break  # Ctrl-C, kill, a closed terminal or output: end training here, and keep it
     progress(step, losses)
 end_training(state_dict, chars, losses)
-if val_docs:  # Validation: the mean loss per token on the held-out documents, never trained on
+if val_docs and (losses or not loaded):  # Validation, unless a loaded model only samples
     val_losses = []
     for doc in val_docs:
         val_losses.extend(token_loss.data for token_loss in doc_losses(doc))
