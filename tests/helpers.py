@@ -17,11 +17,18 @@ STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
 
 
 def settings_block(source=SOURCE):
-    """The settings at the top of the file, as written: [(name, default value, its comment)], in their order."""
-    block = source[source.index('\n# Settings'):source.index('\n# Plumbing')].splitlines()[2:]
-    rows = [re.fullmatch(r'(\w+) += (.+?) +# (.*)', line) for line in block if line.strip()]
-    assert all(rows), block  # every line of the block is one plain setting with its comment
-    return [(row.group(1), ast.literal_eval(row.group(2)), row.group(3)) for row in rows]
+    """The settings at the top of the file, as written: [(name, default value, its comment)], in their order:
+    the lines `name = value  # comment` that follow the comment that begins with '# Settings'."""
+    lines = source.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith('# Settings')) + 1
+    rows = []
+    for line in lines[start:]:
+        row = re.fullmatch(r'([a-z_]+) += (.+?) +# (.*)', line)  # a setting's name is in lowercase
+        if not row:
+            break
+        rows.append((row.group(1), ast.literal_eval(row.group(2)), row.group(3)))
+    assert rows, 'no settings after # Settings'
+    return rows
 
 
 def run(*args, source=SOURCE, notebook=False):

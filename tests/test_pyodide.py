@@ -3,10 +3,9 @@
 Set MICROGPT_PYODIDE to the directory of the npm package `pyodide` (e.g. node_modules/pyodide) and have `node` on
 PATH; otherwise these tests are skipped. Nothing is downloaded: the package holds the interpreter and stdlib.
 """
-import os, re, shutil, subprocess, sys, tempfile, unittest
+import os, re, shutil, subprocess, sys, unittest
+from tests.helpers import ROOT, SCRIPT, SMALL, new_folder
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SCRIPT = os.path.join(ROOT, 'microgpt.py')
 RUNNER = os.path.join(ROOT, 'tests', 'pyodide_run.mjs')
 PYODIDE = os.environ.get('MICROGPT_PYODIDE', '')
 NODE = shutil.which('node')
@@ -16,11 +15,7 @@ NODE = shutil.which('node')
 class TestPyodide(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        tmp = tempfile.TemporaryDirectory(prefix='microgpt-pyodide-')
-        cls.addClassCleanup(tmp.cleanup)  # removed even if a test fails
-        cls.tmp, cls.small = tmp.name, os.path.join(tmp.name, 'small.txt')
-        with open(os.path.join(ROOT, 'names.txt'), encoding='utf-8') as f, open(cls.small, 'w') as out:
-            out.writelines(f.readlines()[:300])  # the first 300 names: a quick run with a 30-document val set
+        cls.tmp, cls.small = new_folder(), SMALL  # the first 300 names: a quick run with a 30-document val set
 
     def run_in(self, where, *args):
         """Run microgpt.py with these args under 'pyodide' or 'cpython'; return the CompletedProcess."""
@@ -48,12 +43,14 @@ class TestPyodide(unittest.TestCase):
         self.assertEqual(len(samples), 5, pyodide.stdout)
         self.assertEqual((progress, val, samples), self.stable_lines(cpython.stdout))  # the same numbers, bit for bit
 
-    def test_a_bad_flag_under_pyodide_exits_non_zero_with_one_error_line_and_no_traceback(self):
-        result = self.run_in('pyodide', '--steps', -1)
-        self.assertNotEqual(result.returncode, 0)
-        self.assertRegex(result.stderr, r'^microgpt: error: [^\n]*\n?$')
-        self.assertNotIn('Traceback', result.stderr)
-        self.assertNotIn('step', result.stdout)  # it stopped before training
+    def test_bad_input_under_pyodide_exits_with_status_1_one_error_line_and_no_traceback(self):
+        for args in (['--n-layer', 0], ['--input', 'no-such-file.txt']):  # sys.exit, and an OSError
+            with self.subTest(args=args):
+                result = self.run_in('pyodide', *args)
+                self.assertEqual(result.returncode, 1, result.stderr)
+                self.assertRegex(result.stderr, r'^microgpt: error: [^\n]*\n?$')
+                self.assertNotIn('Traceback', result.stderr)
+                self.assertNotIn('step', result.stdout)  # it stopped before training
 
 
 if __name__ == '__main__':

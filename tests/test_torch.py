@@ -57,10 +57,10 @@ class TestPyTorchParity(unittest.TestCase):
         # two Adam steps with these gradients: microgpt's against torch.optim.Adam
         grads, initial = [p.grad for p in ns.params], [p.data for p in ns.params]
         optimizer = torch.optim.Adam(W.values(), lr=0.01, betas=(0.85, 0.99), eps=1e-8)
-        for t in range(2):
+        for t in (1, 2):
             for p, g in zip(ns.params, grads):
                 p.grad = g
-            ns.adam_step(t, 0.01)
+            ns.adam_step(0.01, t)
             optimizer.step()
         for name, mat in ns.state_dict.items():
             ours = torch.tensor([[p.data for p in row] for row in mat], dtype=torch.float64)
