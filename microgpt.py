@@ -3,61 +3,61 @@ names.txt, then makes up names. Run `python microgpt.py` (or --help), or paste i
 import argparse, gc, json, math, operator, os, pathlib, random, signal, statistics, sys, time
 # Settings: edit them here, or give any of them as a flag: n_embd = 32 is --n-embd 32
 input_file = 'names.txt'  # the data, one document per line (names.txt: the one beside this file)
-steps = 1000              # training steps, one document each (with --load: 0, unless given)
+steps = 1000              # training steps, one document each (with --load: 0 unless given)
 n_layer = 1               # number of transformer blocks
 n_embd = 16               # width of every token vector
 n_head = 4                # attention heads; each works on n_embd / n_head of the channels
 block_size = 16           # longest context in tokens (the longest name in names.txt has 15)
-lr = 0.01                 # learning rate: the size of Adam's steps, decaying to 0 over the run
+lr = 0.01                 # learning rate: the size of Adam's steps, decaying linearly towards 0
 seed = 42                 # random seed: the training order, the first weights, the samples
 samples = 20              # names to make up after training
 temperature = 0.5         # sampling: below 1, safer names; above 1, wilder ones
-save = ''                 # write the trained model to this file (a write is tried first)
-load = ''                 # start from a model that --save wrote: sample it, or train it more
-# Command line (plumbing, not the algorithm: skip to Data): the flags, --load, and bad input
-SIZES = ['n_layer', 'n_embd', 'n_head', 'block_size']  # what a model's shape is made of
+save = ''                 # a file to save the trained model in
+load = ''                 # a file from --save: sample from that model, or train it further
+# Command line (plumbing, not the algorithm; the story starts at Data)
 names = 'input_file steps n_layer n_embd n_head block_size lr seed samples temperature save load'
-settings = {name: globals()[name] for name in names.split()}  # their values, as written above
-def fail(message): sys.exit(f'microgpt: error: {message}')  # sys.exit prints it; exit status 1
+settings = {name: globals()[name] for name in names.split()}  # the settings, as written above
+SIZES = ['n_layer', 'n_embd', 'n_head', 'block_size']  # what a model's shape is made of
+def fail(message): sys.exit(f'microgpt: error: {message}')  # one line on stderr; exit status 1
 def read_model(path):  # the dict that --save wrote to path, or None for any other file
-    try:  # any error at all (no such file, not JSON, a key missing...) means: not our model
+    try:  # any error (no such file, not JSON, a key missing...) means it is not our model
         model = json.loads(pathlib.Path(path).read_text(encoding='utf-8'))
-        made, chars = model['settings'], model['chars']  # how it was made, and its vocabulary
+        made, chars = model['settings'], model['chars']
         weights = [x for mat in model['state_dict'].values() for row in mat for x in row]
         if all(type(made[name]) is int for name in SIZES) and type(made['input_file']) is str:
-            return model if weights and all(abs(x) < 1e12 for x in weights) else None  # not nan
+            return model if weights and all(abs(x) < 1e12 for x in weights) else None  # finite
     except Exception: return None
-def on_error(kind, error, tb):  # for a script: a file it cannot read, Ctrl-C, a closed output
-    if issubclass(kind, KeyboardInterrupt) or kind is BrokenPipeError: os._exit(130)  # quiet
-    if not issubclass(kind, (OSError, UnicodeError)): return sys.__excepthook__(kind, error, tb)
-    print(f'microgpt: error: {error}', file=sys.stderr)  # one line instead of a traceback
-    os._exit(1)
-given = dict(settings)  # a notebook cell has no flags: there, every setting is as written above
-if '__file__' in globals():  # a script (in a notebook, sys.argv is the kernel's, not yours)
-    parser = argparse.ArgumentParser(description=__doc__, argument_default=argparse.SUPPRESS)
-    parser.error = fail  # argparse's own errors, in the same one-line form
-    for k, v in settings.items(): parser.add_argument('--' + k.replace('_', '-'), type=type(v))
-    given = vars(parser.parse_args())  # only the flags given, thanks to SUPPRESS above
+def on_error(kind, error, traceback):  # Python calls this when a script ends on an error
+    if issubclass(kind, (KeyboardInterrupt, BrokenPipeError)): return  # Ctrl-C, a closed output
+    if issubclass(kind, (OSError, UnicodeError)): print('microgpt: error:', error, file=sys.stderr)
+    else: sys.__excepthook__(kind, error, traceback)  # a bug: the whole traceback
+given = dict(settings)  # in a notebook cell there are no flags: edit the settings above instead
+if '__file__' in globals():  # a script: every setting is also a flag, as --n-embd 32
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.error = fail  # argparse's own complaints, in the same one-line form
+    for name, value in settings.items():
+        parser.add_argument('--' + name.replace('_', '-'), type=type(value))
+    given = {name: v for name, v in vars(parser.parse_args()).items() if v is not None}
     sys.excepthook = on_error
     settings['input_file'] = os.path.join(os.path.dirname(os.path.realpath(__file__)), input_file)
 loaded = read_model(given['load']) if given.get('load') else None
 if given.get('load') and not loaded: fail(f"--load {given['load']!r}: not a model from --save")
 if loaded: settings.update(input_file=loaded['settings']['input_file'], steps=0)  # unless given
-settings.update(given)  # the flags given replace the values above
-if loaded: settings.update({k: loaded['settings'][k] for k in SIZES})  # a model keeps its sizes
-globals().update(settings)  # the plain names above now hold the values to use
+settings.update(given)
+if loaded: settings.update({name: loaded['settings'][name] for name in SIZES})  # its own sizes
+globals().update(settings)  # the names above now hold the values to use
 if min(n_layer, n_embd, n_head, block_size) < 1: fail('n_layer, n_embd, n_head, block_size: from 1')
 if not (1e-6 <= lr <= 1e6 and 1e-6 <= temperature <= 1e6): fail('lr, temperature: 1e-6 to 1e6')
 if n_embd % n_head: fail('n_head must divide n_embd')
 if (12 * n_layer * n_embd + block_size) * n_embd > 10**7: fail('over 10**7 weights: too big')
 
 # Data: one document per line; a tenth of them (500 at most) are held out, to test the model
-lines = pathlib.Path(input_file).read_text(encoding='utf-8-sig').splitlines()  # -sig: no BOM
-docs = sorted(set(line.strip() for line in lines if line.strip()))  # each once, in a fixed order
+with open(input_file, encoding='utf-8') as f:
+    docs = sorted(set(line.strip() for line in f if line.strip()))  # each once, in a fixed order
 if not docs: fail(f'{input_file!r} has no documents, only blank lines')
 random.Random(0).shuffle(docs)  # a generator of its own, seed 0: the same held-out set, any seed
 n_val = min(500, len(docs) // 10)
-val_docs, train_docs = docs[:n_val], docs[n_val:]  # held out: never trained on, as none is twice
+val_docs, train_docs = docs[:n_val], docs[n_val:]  # each name once in docs: none is in both
 print(f'documents: {len(train_docs)} train, {len(val_docs)} val')
 random.seed(seed)  # from here on the seed decides: the training order, the weights, the samples
 random.shuffle(train_docs)
@@ -77,9 +77,9 @@ class Value:  # each operation below gives its result, and its derivative by eac
     def __init__(self, data, children=(), local_grads=()):
         self.data = data                 # the number this node holds
         self.grad = 0.0                  # d(loss)/d(this node), filled in by backward()
-        self._children = children        # the nodes it was computed from
-        self._local_grads = local_grads  # d(this node)/d(each child), known when it is made
-        if children: tape.append(self)   # recorded after its children, which were made first
+        self._children = children        # the nodes it was computed from: its inputs
+        self._local_grads = local_grads  # d(this node)/d(each input), known when it is made
+        if children: tape.append(self)   # recorded after its inputs, which were made first
     def __repr__(self): return f'Value(data={self.data}, grad={self.grad})'
     def __add__(self, other):  # d(a+b)/da = 1, d(a+b)/db = 1
         other = other if isinstance(other, Value) else Value(other)
@@ -100,17 +100,17 @@ class Value:  # each operation below gives its result, and its derivative by eac
     def __rtruediv__(self, other): return self ** -1 * other  # 2 / a
     def backward(self):  # the chain rule, from this node (the loss) back to every node before it
         self.grad = 1.0  # d(loss)/d(loss)
-        # Backwards, the tape meets a node after every node made from it: its grad is complete
+        # Backwards, the tape reaches a node after every node that used it added to its grad
         for node in reversed(tape):
             for child, local_grad in zip(node._children, node._local_grads):
                 child.grad += local_grad * node.grad  # +=: a node can feed several others
         tape.clear()  # done with this graph; the next forward pass records a new one
-def dot(ws, xs):  # w_1 x_1 + w_2 x_2 + ...: one node, not 2n of them; d/dw_i = x_i, d/dx_i = w_i
-    w_data, x_data = [w.data for w in ws], [x.data for x in xs]
+def dot(ws, xs):  # sum(w * x ...) as one node, not 2n, for speed: d/dw_i = x_i, d/dx_i = w_i
+    w_data, x_data = [w.data for w in ws], [x.data for x in xs]  # inputs: the ws, then the xs
     return Value(sum(map(operator.mul, w_data, x_data)), ws + xs, x_data + w_data)
 
 # Parameters: the model's knowledge, matrices of shape [out][in], named as in nanoGPT
-def matrix(n_out, n_in):  # random, or all units would learn alike; small: near-uniform guesses
+def matrix(n_out, n_in):  # random, or all units would learn alike; small, so first guesses are even
     return [[Value(random.gauss(0, 0.08)) for _ in range(n_in)] for _ in range(n_out)]
 state_dict = {'wte': matrix(vocab_size, n_embd),      # token embeddings: a vector per token
               'wpe': matrix(block_size, n_embd),      # position embeddings: one per position
@@ -145,7 +145,7 @@ def attention(x, layer, keys, values):  # this position looks back, and takes a 
     for h in range(n_head):  # several heads, so that each can look for something else
         channels = range(h * head_dim, (h + 1) * head_dim)  # head h's share of q, k and v
         q_h = [q[j] for j in channels]
-        # q.k adds head_dim products, so it spreads as sqrt(head_dim): divided, scores stay near 1
+        # q.k adds head_dim products, so its spread grows as sqrt(head_dim); divided, it is about 1
         scores = [dot(q_h, [k_t[j] for j in channels]) / math.sqrt(head_dim) for k_t in keys]
         weights = softmax(scores)  # how much each position counts
         head_out = [dot(weights, [v_t[j] for v_t in values]) for j in channels]  # sum_t w_t v_t
@@ -162,9 +162,9 @@ def gpt(token_id, pos_id, keys, values):  # keys[layer]: that layer's keys so fa
         x = add(x, mlp(rmsnorm(x), layer))
     return linear(x, state_dict['lm_head'])  # the logits: a score for each possible next token
 def cross_entropy(logits, target):  # the loss: -log p[target], where p = softmax(logits)
-    z_max = max(z.data for z in logits)  # as in softmax: the same p, and exp cannot overflow
-    total = sum((z - z_max).exp() for z in logits)
-    return total.log() - (logits[target] - z_max)  # -log(exp(z_t - z_max) / total): never log(0)
+    z_max = max(z.data for z in logits)  # as in softmax: then exp(z - z_max) cannot overflow
+    total = sum((z - z_max).exp() for z in logits)  # at least exp(0) = 1, so log never meets 0
+    return total.log() - (logits[target] - z_max)  # log(sum_j exp(z_j)) - z_t = -log p[target]
 def doc_losses(doc):  # the loss at each position of a document: how well it predicts the next token
     tokens = [BOS] + encode(doc) + [BOS]
     keys, values = [[] for _ in range(n_layer)], [[] for _ in range(n_layer)]  # a list per layer
@@ -185,28 +185,28 @@ def adam_step(lr_t, t):  # t: the number of this step, from 1
         v_hat = v[i] / (1 - beta2 ** t)
         p.data -= lr_t * m_hat / (v_hat ** 0.5 + eps)  # about lr_t, whatever the gradient's scale
         p.grad = 0.0  # backward adds to grad, so it starts again from 0
-# Plumbing for the run (not the algorithm: skip to Training): save, load, stop early, progress
-def copy_weights(state_dict, chars):  # the weights of --load, matrix by matrix, checked by shape
+# Saving, loading, stopping (plumbing, not the algorithm; the story goes on at Training)
+def copy_weights(model):  # a loaded model's weights into state_dict, matrix by matrix, by name
     def shapes(matrices): return {name: [len(row) for row in mat] for name, mat in matrices.items()}
-    if shapes(loaded['state_dict']) != shapes(state_dict) or loaded['chars'] != chars:
+    if shapes(model['state_dict']) != shapes(state_dict) or model['chars'] != chars:
         fail(f'--load {load!r}: other matrices or characters than these settings and data make')
     for name, mat in state_dict.items():
-        for row, numbers in zip(mat, loaded['state_dict'][name]):
+        for row, numbers in zip(mat, model['state_dict'][name]):
             for p, x in zip(row, numbers): p.data = float(x)
-def save_model(state_dict, chars, steps_done, replace=True):  # a new file, renamed over the old
+def save_model(steps_done, replace=True):  # to a new file first, then renamed over the old one
     if os.path.lexists(save) and not (os.path.isfile(save) and read_model(save)):
         fail(f'--save {save!r}: that file is not a model; choose another name')
-    made = dict(settings, steps=steps_done, input_file=os.path.abspath(input_file))  # its record
-    if loaded and not steps_done: made = loaded['settings']  # not trained here: its own record
+    record = dict(settings, steps=steps_done, input_file=os.path.abspath(input_file))
+    if loaded and not steps_done: record = loaded['settings']  # not trained here: its own record
     weights = {name: [[p.data for p in row] for row in mat] for name, mat in state_dict.items()}
-    tmp = f'{save}.{os.urandom(6).hex()}.tmp'  # a random name; 'x': never a file planted there
-    with open(tmp, 'x') as f: json.dump(dict(settings=made, chars=chars, state_dict=weights), f)
-    if replace: os.replace(tmp, save)  # in one go: the old model or the new, never half of one
-    else: os.remove(tmp)  # only a try before training: the old model stays until there is a new one
+    tmp = f'{save}.{os.urandom(6).hex()}.tmp'  # a random name; 'x': a new file, never an old one
+    with open(tmp, 'x') as f: json.dump(dict(settings=record, chars=chars, state_dict=weights), f)
+    if replace: os.replace(tmp, save)  # in one step: the old model or the new, never half of one
+    else: os.remove(tmp)  # a try before training: the old model stays until there is a new one
 stop, shown = [], []  # why training must stop; when each progress line was shown
 SIGNALS = [s for s in signal.Signals if s.name in ('SIGINT', 'SIGTERM', 'SIGHUP')]  # Ctrl-C, kill
 SIGNALS = [s for s in SIGNALS if signal.getsignal(s) != signal.SIG_IGN]  # nohup's stay ignored
-if '__file__' not in globals() or not hasattr(sys.stdout, 'reconfigure'): SIGNALS = []  # notebook
+if '__file__' not in globals() or not hasattr(sys.stdout, 'reconfigure'): SIGNALS = []  # a notebook
 def progress(step, losses):  # a line at the first step, at every tenth of the way, and the last
     if step and (step + 1) % max(1, steps // 10) and step + 1 < steps: return
     shown.append(time.time())  # the first step is slow to start (PyPy compiles): time the rest
@@ -214,29 +214,29 @@ def progress(step, losses):  # a line at the first step, at every tenth of the w
     eta = f' | {1000 * took:.1f} ms/step | {took * (steps - step - 1):.0f} s left' if step else ''
     try: print(f'step {step + 1:4d} / {steps} | loss {statistics.fmean(losses[-100:]):.4f}{eta}')
     except OSError: stop.append('output')  # the output was closed or failed: stop, and save
-def end_training(state_dict, chars, losses):  # save first; from now on, a signal ends the run
-    if save: save_model(state_dict, chars, len(losses))
-    for s in SIGNALS: signal.signal(s, signal.default_int_handler)  # a KeyboardInterrupt
-    if len(stop) > 1 or stop and not losses: raise KeyboardInterrupt  # a 2nd signal, or no training
-    if stop: print(f'stopped after {len(losses)} steps')  # if the output is closed, this ends it
+def end_training(losses):  # the model is saved first; after that, a signal ends the run
+    if save: save_model(len(losses))
+    for s in SIGNALS: signal.signal(s, signal.default_int_handler)  # a signal: KeyboardInterrupt
+    if len(stop) > 1 or (stop and not losses): raise KeyboardInterrupt  # 2 signals, or no training
+    if stop: print(f'stopped after {len(losses)} steps')
 if SIGNALS:  # a script (a notebook's kernel keeps its own signals)
     for s in SIGNALS: signal.signal(s, lambda signum, frame: stop.append(signum))  # stop training
     sys.stdout.reconfigure(line_buffering=True, errors='replace')  # a line at once, even to a pipe
-    if sys.implementation.name == 'cpython': gc.disable()  # no cycles: refcounts free each graph
-if loaded: copy_weights(state_dict, chars)
-if save: save_model(state_dict, chars, 0, replace=False)  # so a bad path fails now, not at the end
+    if sys.implementation.name == 'cpython': gc.disable()  # graphs have no cycles: no need
+if loaded: copy_weights(loaded)
+if save: save_model(0, replace=False)  # so that a bad path fails now, not at the end
 
 # Training: one document per step; its loss is the mean cross-entropy over its positions
 losses = []  # each step's loss, for the progress lines
 for step in range(steps):
-    token_losses = doc_losses(train_docs[step % len(train_docs)])
+    token_losses = doc_losses(train_docs[step % len(train_docs)])  # forward: the graph is built
     loss = sum(token_losses) / len(token_losses)
-    loss.backward()
+    loss.backward()  # backward: every parameter's grad
     adam_step(lr * (1 - step / steps), step + 1)  # the rate decays: big steps first, then fine ones
     losses.append(loss.data)
-    if stop: break  # Ctrl-C, kill, a closed terminal or output: end training here, and keep it
     progress(step, losses)
-end_training(state_dict, chars, losses)
+    if stop: break  # Ctrl-C, kill, a closed terminal or output: training ends, and is kept
+end_training(losses)
 if val_docs and (losses or not loaded):  # Validation, unless a loaded model only samples
     val_losses = []
     for doc in val_docs:
