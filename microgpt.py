@@ -22,26 +22,27 @@ def fail(message): sys.exit(f'microgpt: error: {message}')  # one line on stderr
 def read_model(path):  # the dict that --save wrote to path, or None for any other file
     try:  # any error (no such file, not JSON, a key missing...) means it is not our model
         model = json.loads(pathlib.Path(path).read_text(encoding='utf-8'))
-        made, chars = model['settings'], model['chars']
+        made, data, chars = model['settings'], model['settings']['input_file'], model['chars']
         weights = [x for mat in model['state_dict'].values() for row in mat for x in row]
-        if all(type(made[name]) is int for name in SIZES) and type(made['input_file']) is str:
+        if all(type(made[key]) is int for key in SIZES) and type(data) is str and '\0' not in data:
             return model if weights and all(abs(x) < 1e12 for x in weights) else None  # finite
     except Exception: return None
 def on_error(kind, error, traceback):  # Python calls this when a script ends on an error
-    if issubclass(kind, (KeyboardInterrupt, BrokenPipeError)): return  # Ctrl-C, a closed output
-    if issubclass(kind, (OSError, UnicodeError)): print('microgpt: error:', error, file=sys.stderr)
-    else: sys.__excepthook__(kind, error, traceback)  # a bug: the whole traceback
+    if issubclass(kind, (KeyboardInterrupt, BrokenPipeError)): os._exit(130)  # Ctrl-C, no output
+    if not issubclass(kind, (OSError, UnicodeError)): sys.__excepthook__(kind, error, traceback)
+    else: print('microgpt: error:', error, file=sys.stderr)  # a bad file: one line, no traceback
+    os._exit(1)  # at once: an output that failed is not flushed again
 given = dict(settings)  # in a notebook cell there are no flags: edit the settings above instead
 if '__file__' in globals():  # a script: every setting is also a flag, as --n-embd 32
     parser = argparse.ArgumentParser(description=__doc__)
     parser.error = fail  # argparse's own complaints, in the same one-line form
     for name, value in settings.items():
         parser.add_argument('--' + name.replace('_', '-'), type=type(value))
-    given = {name: v for name, v in vars(parser.parse_args()).items() if v is not None}
     sys.excepthook = on_error
+    given = {name: v for name, v in vars(parser.parse_args()).items() if v is not None}
     settings['input_file'] = os.path.join(os.path.dirname(os.path.realpath(__file__)), input_file)
 loaded = read_model(given['load']) if given.get('load') else None
-if given.get('load') and not loaded: fail(f"--load {given['load']!r}: not a model from --save")
+if given.get('load') and not loaded: fail(f"--load {given['load']!r}: not a file that --save wrote")
 if loaded: settings.update(input_file=loaded['settings']['input_file'], steps=0)  # unless given
 settings.update(given)
 if loaded: settings.update({name: loaded['settings'][name] for name in SIZES})  # its own sizes
@@ -49,10 +50,11 @@ globals().update(settings)  # the names above now hold the values to use
 if min(n_layer, n_embd, n_head, block_size) < 1: fail('n_layer, n_embd, n_head, block_size: from 1')
 if not (1e-6 <= lr <= 1e6 and 1e-6 <= temperature <= 1e6): fail('lr, temperature: 1e-6 to 1e6')
 if n_embd % n_head: fail('n_head must divide n_embd')
+if min(steps, samples) < 0: fail('steps, samples: from 0')
 if (12 * n_layer * n_embd + block_size) * n_embd > 10**7: fail('over 10**7 weights: too big')
 
 # Data: one document per line; a tenth of them (500 at most) are held out, to test the model
-with open(input_file, encoding='utf-8') as f:
+with open(input_file, encoding='utf-8-sig') as f:  # -sig: a BOM is no letter
     docs = sorted(set(line.strip() for line in f if line.strip()))  # each once, in a fixed order
 if not docs: fail(f'{input_file!r} has no documents, only blank lines')
 random.Random(0).shuffle(docs)  # a generator of its own, seed 0: the same held-out set, any seed
@@ -190,9 +192,8 @@ def copy_weights(model):  # a loaded model's weights into state_dict, matrix by 
     def shapes(matrices): return {name: [len(row) for row in mat] for name, mat in matrices.items()}
     if shapes(model['state_dict']) != shapes(state_dict) or model['chars'] != chars:
         fail(f'--load {load!r}: other matrices or characters than these settings and data make')
-    for name, mat in state_dict.items():
-        for row, numbers in zip(mat, model['state_dict'][name]):
-            for p, x in zip(row, numbers): p.data = float(x)
+    numbers = [x for name in state_dict for row in model['state_dict'][name] for x in row]
+    for p, x in zip(params, numbers): p.data = float(x)  # params: in state_dict's order too
 def save_model(steps_done, replace=True):  # to a new file first, then renamed over the old one
     if os.path.lexists(save) and not (os.path.isfile(save) and read_model(save)):
         fail(f'--save {save!r}: that file is not a model; choose another name')
@@ -205,10 +206,9 @@ def save_model(steps_done, replace=True):  # to a new file first, then renamed o
     else: os.remove(tmp)  # a try before training: the old model stays until there is a new one
 stop, shown = [], []  # why training must stop; when each progress line was shown
 SIGNALS = [s for s in signal.Signals if s.name in ('SIGINT', 'SIGTERM', 'SIGHUP')]  # Ctrl-C, kill
-SIGNALS = [s for s in SIGNALS if signal.getsignal(s) != signal.SIG_IGN]  # nohup's stay ignored
-if '__file__' not in globals() or not hasattr(sys.stdout, 'reconfigure'): SIGNALS = []  # a notebook
+SIGNALS = [s for s in SIGNALS if signal.getsignal(s) != signal.SIG_IGN and '__file__' in globals()]
 def progress(step, losses):  # a line at the first step, at every tenth of the way, and the last
-    if step and (step + 1) % max(1, steps // 10) and step + 1 < steps: return
+    if 0 < step < steps - 1 and (step + 1) % max(1, steps // 10) != 0: return  # not this step
     shown.append(time.time())  # the first step is slow to start (PyPy compiles): time the rest
     took = (shown[-1] - shown[0]) / max(1, step)
     eta = f' | {1000 * took:.1f} ms/step | {took * (steps - step - 1):.0f} s left' if step else ''
@@ -219,10 +219,10 @@ def end_training(losses):  # the model is saved first; after that, a signal ends
     for s in SIGNALS: signal.signal(s, signal.default_int_handler)  # a signal: KeyboardInterrupt
     if len(stop) > 1 or (stop and not losses): raise KeyboardInterrupt  # 2 signals, or no training
     if stop: print(f'stopped after {len(losses)} steps')
-if SIGNALS:  # a script (a notebook's kernel keeps its own signals)
-    for s in SIGNALS: signal.signal(s, lambda signum, frame: stop.append(signum))  # stop training
+for s in SIGNALS: signal.signal(s, lambda signum, frame: stop.append(signum))  # stop training
+if '__file__' in globals() and hasattr(sys.stdout, 'reconfigure'):  # a script, with an output
     sys.stdout.reconfigure(line_buffering=True, errors='replace')  # a line at once, even to a pipe
-    if sys.implementation.name == 'cpython': gc.disable()  # graphs have no cycles: no need
+if SIGNALS and sys.implementation.name == 'cpython': gc.disable()  # graphs have no cycles
 if loaded: copy_weights(loaded)
 if save: save_model(0, replace=False)  # so that a bad path fails now, not at the end
 

@@ -6,6 +6,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, 'microgpt.py')
 NAMES = os.path.join(ROOT, 'names.txt')
 TMP = tempfile.mkdtemp(prefix='microgpt-tests-')
+# The commands the tests run get the environment of a user's shell: their output buffered, as Python buffers it
+# unless PYTHONUNBUFFERED is set (a closed output shows at exit only then)
+os.environ.pop('PYTHONUNBUFFERED', None)
 atexit.register(shutil.rmtree, TMP, ignore_errors=True)
 SMALL = os.path.join(TMP, 'small.txt')  # the first 300 names: a quick dataset with a 30-document val set
 with open(NAMES) as f, open(SMALL, 'w') as out:

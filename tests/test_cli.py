@@ -255,6 +255,8 @@ class TestBadInput(RefusalAssertions, unittest.TestCase):
             'no state_dict': variant('nostate', delete('state_dict')),
             'no n_head': variant('nohead', delete('settings', 'n_head')),
             'no data path': variant('noinput', delete('settings', INPUT)),
+            'data path not text': variant('listinput', set_setting(INPUT, [SMALL])),
+            'data path with a NUL': variant('nulinput', set_setting(INPUT, SMALL + '\0')),  # open() says ValueError
             'nan weight': variant('nan', set_weight(float('nan'))),
             'infinite weight': variant('inf', set_weight(float('inf'))),
             'huge weight': variant('1e300', set_weight(1e300)),  # finite, but its square is not
@@ -308,6 +310,8 @@ class TestBadInput(RefusalAssertions, unittest.TestCase):
             (['--n-embd', -8], 'n_embd'),
             (['--n-head', 0], 'n_head'),
             (['--block-size', 0], 'block_size'),
+            (['--steps', -5], 'steps'),  # not a silent run of no steps that saves an untrained model
+            (['--samples', -3], 'samples'),
             (['--lr', 0], 'lr'),
             (['--lr', -0.01], 'lr'),
             (['--temperature', 0], 'temperature'),
@@ -337,6 +341,11 @@ class TestBadInput(RefusalAssertions, unittest.TestCase):
         if not os.access(unreadable, os.R_OK):  # the superuser reads it all the same
             cases.append((['--input', unreadable], 'unreadable.txt', 'Permission denied'))
         self.check(cases, common=['--samples', 0, '--steps', 1])
+
+    def test_a_byte_order_mark_is_not_a_character_of_the_data(self):
+        path = write(os.path.join(self.folder, 'bom.txt'), '\ufeffanna\nbob\n')  # as some editors save UTF-8
+        m = run('--input', path, '--steps', 0, '--samples', 0)[0]
+        self.assertEqual((m.docs, m.chars), (['anna', 'bob'], ['a', 'b', 'n', 'o']))
 
     def test_bad_model_files(self):
         patterns = {'no heads': '--load|n_head', 'enormous sizes': r'--load|10\*\*7'}  # a file, or its sizes
@@ -628,7 +637,7 @@ class TestStopping(unittest.TestCase):
         time.sleep(0.2)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=120)
-        self.assertEqual((proc.returncode, err), (-signal.SIGINT, ''))  # ended by Ctrl-C (status 130 in a shell)
+        self.assertEqual((proc.returncode, err), (130, ''))
         self.assertNotIn('val loss', out)
         self.assertEqual(samples(out), [])
         steps = self.saved_steps(os.path.join(folder, 'm.json'))
@@ -641,7 +650,7 @@ class TestStopping(unittest.TestCase):
         self.wait_for(proc.stdout, 'sample')
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=120)
-        self.assertEqual((proc.returncode, err), (-signal.SIGINT, ''))  # ended by Ctrl-C (status 130 in a shell)
+        self.assertEqual((proc.returncode, err), (130, ''))
 
 
 class TestEnvironments(unittest.TestCase):

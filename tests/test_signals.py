@@ -32,13 +32,15 @@ with open(NAMES) as f, open(TWENTY, 'w') as out:
     out.writelines(f.readlines()[200:220])
 
 
-def self_signal(at, sig, count, *args, ignored=''):
+def self_signal(at, sig, count, *args, ignored='', no_output=False):
     """Run microgpt.py (a small model on TWENTY, saving m.json) with signals sent at a step; return the result and
-    the steps that the saved model records (None: no file)."""
+    the steps that the saved model records (None: no file). no_output: run it with its stdout closed (>&-)."""
     folder = new_folder()
     command = [sys.executable, '-c', SELF_SIGNAL, SCRIPT, str(at), sig, str(count), ignored, INJECT, ANCHOR,
                '--input', TWENTY, '--n-embd', '8', '--n-head', '2', '--save', 'm.json', *map(str, args)]
-    result = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=120)
+    options = dict(stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=lambda: os.close(1)) if no_output \
+        else dict(capture_output=True)
+    result = subprocess.run(command, cwd=folder, text=True, timeout=120, **options)
     path = os.path.join(folder, 'm.json')
     if not os.path.exists(path):
         return result, None
@@ -57,16 +59,21 @@ class TestSignals(unittest.TestCase):
 
     def test_a_second_signal_ends_the_run_quietly_once_the_model_is_saved(self):
         result, saved = self_signal(3, 'SIGINT', 2, '--steps', 20, '--samples', 2)
-        self.assertEqual((result.returncode, result.stderr), (-signal.SIGINT, ''))  # ended by Ctrl-C: 130 in a shell
+        self.assertEqual((result.returncode, result.stderr), (130, ''))  # 130: ended by Ctrl-C, and no traceback
         self.assertNotIn('val loss', result.stdout)
         self.assertEqual(samples(result.stdout), [])
         self.assertEqual(saved, 3)
 
     def test_a_signal_with_nothing_to_train_ends_the_run(self):
         result, saved = self_signal(0, 'SIGINT', 1, '--steps', 0, '--samples', 2)
-        self.assertEqual((result.returncode, result.stderr), (-signal.SIGINT, ''))
+        self.assertEqual((result.returncode, result.stderr), (130, ''))
         self.assertNotIn('val loss', result.stdout)
         self.assertEqual(samples(result.stdout), [])
+
+    def test_with_no_output_at_all_a_signal_still_ends_training_and_keeps_it(self):
+        result, saved = self_signal(3, 'SIGTERM', 1, '--steps', 20, '--samples', 2, no_output=True)  # as with >&-
+        self.assertEqual((result.returncode, result.stderr), (0, ''))
+        self.assertEqual(saved, 3)
 
     def test_a_hangup_ignored_as_under_nohup_does_not_stop_training(self):
         result, saved = self_signal(3, 'SIGHUP', 1, '--steps', 10, '--samples', 0, ignored='SIGHUP')
