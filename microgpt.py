@@ -27,10 +27,10 @@ def read_model(path):  # the dict that --save wrote to path, or None for any oth
         if all(type(made[key]) is int for key in SIZES) and type(data) is str and '\0' not in data:
             return model if weights and all(abs(x) < 1e12 for x in weights) else None  # finite
     except Exception: return None
-def on_error(kind, error, traceback):  # Python calls this when a script ends on an error
+def on_error(kind, error, trace):  # Python calls this when a script ends on an error
     if issubclass(kind, (KeyboardInterrupt, BrokenPipeError)): os._exit(130)  # Ctrl-C, no output
-    if not issubclass(kind, (OSError, UnicodeError)): sys.__excepthook__(kind, error, traceback)
-    else: print('microgpt: error:', error, file=sys.stderr)  # a bad file: one line, no traceback
+    if not issubclass(kind, (OSError, UnicodeError)): return sys.__excepthook__(kind, error, trace)
+    print('microgpt: error:', error, file=sys.stderr, flush=True)  # a bad file: one line, no trace
     os._exit(1)  # at once: an output that failed is not flushed again
 given = dict(settings)  # in a notebook cell there are no flags: edit the settings above instead
 if '__file__' in globals():  # a script: every setting is also a flag, as --n-embd 32

@@ -84,6 +84,14 @@ class TestSignals(unittest.TestCase):
 
 
 class TestCrash(unittest.TestCase):
+    def test_a_bug_shows_its_whole_traceback_as_a_command(self):
+        # Injected as a 'signal' that is no signal: the injected doc_losses raises in training
+        result, saved = self_signal(2, 'NO_SUCH_SIGNAL', 1, '--steps', 5, '--samples', 0)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn('Traceback (most recent call last)', result.stderr)
+        self.assertIn("AttributeError: module 'signal' has no attribute 'NO_SUCH_SIGNAL'", result.stderr)
+        self.assertIsNone(saved)  # a crash saves nothing
+
     def test_a_crash_in_training_leaves_the_old_model_as_it_was(self):
         # The save before training only tries the path: the old model is replaced only when there is a new one
         folder = new_folder()
