@@ -3,7 +3,7 @@ names.txt, then makes up names. Run `python microgpt.py` (or --help), or paste i
 import argparse, gc, json, math, operator, os, pathlib, random, signal, statistics, sys, time
 # Settings: edit them here, or give any of them as a flag: n_embd = 32 is --n-embd 32
 input_file = 'names.txt'  # the data, one document per line (names.txt: the one beside this file)
-steps = 1000              # training steps, one document each (with --load: 0 unless given)
+steps = 1000              # training steps, one document each (0 for --load without --steps)
 n_layer = 1               # number of transformer blocks
 n_embd = 16               # width of every token vector
 n_head = 4                # attention heads; each works on n_embd / n_head of the channels
@@ -15,8 +15,8 @@ temperature = 0.5         # sampling: below 1, safer names; above 1, wilder ones
 save = ''                 # a file to save the trained model in
 load = ''                 # a file from --save: sample from that model, or train it further
 # Command line (plumbing, not the algorithm; the story starts at Data)
-names = 'input_file steps n_layer n_embd n_head block_size lr seed samples temperature save load'
-settings = {name: globals()[name] for name in names.split()}  # the settings, as written above
+flags = 'input_file steps n_layer n_embd n_head block_size lr seed samples temperature save load'
+settings = {name: globals()[name] for name in flags.split()}  # the settings, as written above
 SIZES = ['n_layer', 'n_embd', 'n_head', 'block_size']  # what a model's shape is made of
 def fail(message): sys.exit(f'microgpt: error: {message}')  # one line on stderr; exit status 1
 def read_model(path):  # the dict that --save wrote to path, or None for any other file
@@ -25,13 +25,13 @@ def read_model(path):  # the dict that --save wrote to path, or None for any oth
         made, data, chars = model['settings'], model['settings']['input_file'], model['chars']
         weights = [x for mat in model['state_dict'].values() for row in mat for x in row]
         if all(type(made[key]) is int for key in SIZES) and type(data) is str and '\0' not in data:
-            return model if weights and all(abs(x) < 1e12 for x in weights) else None  # finite
+            return model if weights and all(abs(x) < 1e12 for x in weights) else None  # no nan/inf
     except Exception: return None
 def on_error(kind, error, trace):  # Python calls this when a script ends on an error
-    if issubclass(kind, (KeyboardInterrupt, BrokenPipeError)): os._exit(130)  # Ctrl-C, no output
+    if issubclass(kind, (KeyboardInterrupt, BrokenPipeError)): os._exit(130)  # Ctrl-C; pipe closed
     if not issubclass(kind, (OSError, UnicodeError)): return sys.__excepthook__(kind, error, trace)
     print('microgpt: error:', error, file=sys.stderr, flush=True)  # a bad file: one line, no trace
-    os._exit(1)  # at once: an output that failed is not flushed again
+    os._exit(1)  # _exit: ends now, with no last flush of an output that failed
 given = dict(settings)  # in a notebook cell there are no flags: edit the settings above instead
 if '__file__' in globals():  # a script: every setting is also a flag, as --n-embd 32
     parser = argparse.ArgumentParser(description=__doc__)
@@ -102,7 +102,7 @@ class Value:  # each operation below gives its result, and its derivative by eac
     def __rtruediv__(self, other): return self ** -1 * other  # 2 / a
     def backward(self):  # the chain rule, from this node (the loss) back to every node before it
         self.grad = 1.0  # d(loss)/d(loss)
-        # Backwards, the tape reaches a node after every node that used it added to its grad
+        # Backwards, the tape visits every node before its inputs (they were made first)
         for node in reversed(tape):
             for child, local_grad in zip(node._children, node._local_grads):
                 child.grad += local_grad * node.grad  # +=: a node can feed several others
@@ -112,7 +112,7 @@ def dot(ws, xs):  # sum(w * x ...) as one node, not 2n, for speed: d/dw_i = x_i,
     return Value(sum(map(operator.mul, w_data, x_data)), ws + xs, x_data + w_data)
 
 # Parameters: the model's knowledge, matrices of shape [out][in], named as in nanoGPT
-def matrix(n_out, n_in):  # random, or all units would learn alike; small, so first guesses are even
+def matrix(n_out, n_in):  # random: or all units learn alike; small: first predictions near uniform
     return [[Value(random.gauss(0, 0.08)) for _ in range(n_in)] for _ in range(n_out)]
 state_dict = {'wte': matrix(vocab_size, n_embd),      # token embeddings: a vector per token
               'wpe': matrix(block_size, n_embd),      # position embeddings: one per position
@@ -207,7 +207,7 @@ def save_model(steps_done, replace=True):  # to a new file first, then renamed o
 stop, shown = [], []  # why training must stop; when each progress line was shown
 SIGNALS = [s for s in signal.Signals if s.name in ('SIGINT', 'SIGTERM', 'SIGHUP')]  # Ctrl-C, kill
 SIGNALS = [s for s in SIGNALS if signal.getsignal(s) != signal.SIG_IGN and '__file__' in globals()]
-def progress(step, losses):  # a line at the first step, at every tenth of the way, and the last
+def progress(step, losses):  # at step 1, each tenth of the way, the last: mean loss of last 100
     if 0 < step < steps - 1 and (step + 1) % max(1, steps // 10) != 0: return  # not this step
     shown.append(time.time())  # the first step is slow to start (PyPy compiles): time the rest
     took = (shown[-1] - shown[0]) / max(1, step)
@@ -222,7 +222,7 @@ def end_training(losses):  # the model is saved first; after that, a signal ends
 for s in SIGNALS: signal.signal(s, lambda signum, frame: stop.append(signum))  # stop training
 if '__file__' in globals() and hasattr(sys.stdout, 'reconfigure'):  # a script, with an output
     sys.stdout.reconfigure(line_buffering=True, errors='replace')  # a line at once, even to a pipe
-if SIGNALS and sys.implementation.name == 'cpython': gc.disable()  # graphs have no cycles
+if SIGNALS and sys.implementation.name == 'cpython': gc.disable()  # a script: no cycles to collect
 if loaded: copy_weights(loaded)
 if save: save_model(0, replace=False)  # so that a bad path fails now, not at the end
 
