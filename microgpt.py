@@ -31,7 +31,7 @@ def on_error(kind, error, trace):  # Python calls this when a script ends on an 
     if issubclass(kind, (KeyboardInterrupt, BrokenPipeError)): os._exit(130)  # Ctrl-C; pipe closed
     if not issubclass(kind, (OSError, UnicodeError)): return sys.__excepthook__(kind, error, trace)
     print('microgpt: error:', error, file=sys.stderr, flush=True)  # a bad file: one line, no trace
-    os._exit(1)  # _exit: ends now, with no last flush of an output that failed
+    os._exit(1)  # os._exit skips the last flush, which a dead output would fail again
 given = dict(settings)  # in a notebook cell there are no flags: edit the settings above instead
 if '__file__' in globals():  # a script: every setting is also a flag, as --n-embd 32
     parser = argparse.ArgumentParser(description=__doc__)
@@ -112,7 +112,7 @@ def dot(ws, xs):  # sum(w * x ...) as one node, not 2n, for speed: d/dw_i = x_i,
     return Value(sum(map(operator.mul, w_data, x_data)), ws + xs, x_data + w_data)
 
 # Parameters: the model's knowledge, matrices of shape [out][in], named as in nanoGPT
-def matrix(n_out, n_in):  # random: or all units learn alike; small: first predictions near uniform
+def matrix(n_out, n_in):  # random, so units differ; small, so first predictions are near uniform
     return [[Value(random.gauss(0, 0.08)) for _ in range(n_in)] for _ in range(n_out)]
 state_dict = {'wte': matrix(vocab_size, n_embd),      # token embeddings: a vector per token
               'wpe': matrix(block_size, n_embd),      # position embeddings: one per position
@@ -222,7 +222,7 @@ def end_training(losses):  # the model is saved first; after that, a signal ends
 for s in SIGNALS: signal.signal(s, lambda signum, frame: stop.append(signum))  # stop training
 if '__file__' in globals() and hasattr(sys.stdout, 'reconfigure'):  # a script, with an output
     sys.stdout.reconfigure(line_buffering=True, errors='replace')  # a line at once, even to a pipe
-if SIGNALS and sys.implementation.name == 'cpython': gc.disable()  # a script: no cycles to collect
+if '__file__' in globals() and sys.implementation.name == 'cpython': gc.disable()  # no cycles
 if loaded: copy_weights(loaded)
 if save: save_model(0, replace=False)  # so that a bad path fails now, not at the end
 
