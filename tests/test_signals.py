@@ -15,11 +15,13 @@ def doc_losses(doc, doc_losses=doc_losses):
     return doc_losses(doc)
 if signal_at == 0: send()
 '''
-# In a fresh process: microgpt.py as a script, so changed; the signals in ignored are ignored from the start (as nohup
-# ignores SIGHUP)
+# In a fresh process: microgpt.py as a script, so changed. The stop signals start as a terminal gives them (a suite
+# run as a background job would pass them on ignored), then those in ignored are ignored (as nohup ignores SIGHUP)
 SELF_SIGNAL = '''import signal, sys
 script, at, name, count, ignored, inject, anchor = sys.argv[1:8]
 sys.argv = [script] + sys.argv[8:]
+for default in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    signal.signal(default, signal.SIG_DFL)
 for ignore in filter(None, ignored.split(',')):
     signal.signal(getattr(signal, ignore), signal.SIG_IGN)
 source = open(script, encoding='utf-8').read()
