@@ -19,6 +19,13 @@ KERNEL_ARGV = ['/usr/lib/python3/dist-packages/ipykernel_launcher.py', '-f', '/t
 STOP_SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
 
 
+def default_stop_signals():
+    """In a child, before it runs: Ctrl-C, kill and hangup as a terminal gives them (a background job, or nohup,
+    passes some of them on ignored, and Python leaves an ignored signal ignored)."""
+    for s in STOP_SIGNALS:
+        signal.signal(s, signal.SIG_DFL)
+
+
 def settings_block(source=SOURCE):
     """The settings at the top of the file, as written: [(name, default value, its comment)], in their order:
     the lines `name = value  # comment` that follow the comment that begins with '# Settings'."""

@@ -4,8 +4,8 @@ A test marked BUG shows a guarantee that microgpt.py does not keep yet: it is an
 import concurrent.futures, copy, functools, json, math, os, random, re, signal, statistics, subprocess, sys
 import threading, time, unittest
 from unittest import mock
-from tests.helpers import (NAMES, SCRIPT, SMALL, all_logits, cli, clis, new_folder, progress_steps, run,
-                           samples, settings_block, val_loss, write)
+from tests.helpers import (NAMES, SCRIPT, SMALL, all_logits, cli, clis, default_stop_signals, new_folder,
+                           progress_steps, run, samples, settings_block, val_loss, write)
 
 SETTINGS = settings_block()
 INPUT = next(name for name, _, _ in SETTINGS if name.startswith('input'))  # the data's setting (--input)
@@ -506,13 +506,6 @@ class TestLoad(unittest.TestCase):
         made = read_json(os.path.join(elsewhere, 'more.json'))['settings']
         self.assertEqual((made['steps'], os.path.samefile(made[INPUT], own)), (5, True))
         self.assertTrue(os.path.samefile(os.path.join(elsewhere, made['load']), path))
-
-
-def default_stop_signals():
-    """In the child: Ctrl-C, kill and hangup as a terminal gives them (a background job, or nohup, inherits some
-    of them ignored, and Python leaves an ignored signal ignored)."""
-    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(s, signal.SIG_DFL)
 
 
 def start(cleanup, *args, cwd, **options):

@@ -1,7 +1,7 @@
 """Stopping, made exact: microgpt.py runs as a script whose doc_losses sends the process its own signals at a chosen
 step, so each case happens at a known point (no sleeps, no races). And a crash in training keeps the old model."""
 import json, os, signal, subprocess, sys, unittest
-from tests.helpers import NAMES, SCRIPT, SOURCE, TMP, new_folder, run, samples
+from tests.helpers import NAMES, SCRIPT, SOURCE, TMP, default_stop_signals, new_folder, run, samples
 
 ANCHOR = '# Training:'
 # Put into microgpt.py before its Training section: a doc_losses that, at its call number signal_at (0: as training
@@ -15,13 +15,11 @@ def doc_losses(doc, doc_losses=doc_losses):
     return doc_losses(doc)
 if signal_at == 0: send()
 '''
-# In a fresh process: microgpt.py as a script, so changed. The stop signals start as a terminal gives them (a suite
-# run as a background job would pass them on ignored), then those in ignored are ignored (as nohup ignores SIGHUP)
+# In a fresh process: microgpt.py as a script, so changed; the signals in ignored are ignored from the start (as nohup
+# ignores SIGHUP), the other stop signals are as a terminal gives them (self_signal's preexec_fn)
 SELF_SIGNAL = '''import signal, sys
 script, at, name, count, ignored, inject, anchor = sys.argv[1:8]
 sys.argv = [script] + sys.argv[8:]
-for default in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-    signal.signal(default, signal.SIG_DFL)
 for ignore in filter(None, ignored.split(',')):
     signal.signal(getattr(signal, ignore), signal.SIG_IGN)
 source = open(script, encoding='utf-8').read()
@@ -40,9 +38,12 @@ def self_signal(at, sig, count, *args, ignored='', no_output=False):
     folder = new_folder()
     command = [sys.executable, '-c', SELF_SIGNAL, SCRIPT, str(at), sig, str(count), ignored, INJECT, ANCHOR,
                '--input', TWENTY, '--n-embd', '8', '--n-head', '2', '--save', 'm.json', *map(str, args)]
-    options = dict(stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=lambda: os.close(1)) if no_output \
-        else dict(capture_output=True)
-    result = subprocess.run(command, cwd=folder, text=True, timeout=120, **options)
+    def preexec():
+        default_stop_signals()
+        if no_output:
+            os.close(1)
+    result = subprocess.run(command, cwd=folder, stdout=subprocess.DEVNULL if no_output else subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, timeout=120, preexec_fn=preexec)
     path = os.path.join(folder, 'm.json')
     if not os.path.exists(path):
         return result, None
